@@ -1,0 +1,132 @@
+/* sandbox.h: run one command in a fresh set of Linux namespaces.
+ *
+ * A plan goes in (an opaque struct filled through setters), a running child
+ * comes out. The library knows nothing of what it runs: it takes a list of
+ * mounts, a list of TCP ports the payload may bind, a seccomp policy file and
+ * limits. Every function that can fail returns 0 on success and -1 on error,
+ * filling a struct sandbox_error; callers add context on the way up with
+ * sandbox_error_prefix(). This is the error convention of the whole project.
+ */
+#ifndef OPENCLAW_SANDBOX_H
+#define OPENCLAW_SANDBOX_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <sys/resource.h>
+
+/* ---- errors ------------------------------------------------------------ */
+
+#define SANDBOX_ERROR_MSG_MAX 1024
+
+struct sandbox_error {
+	int errnum;			 /* errno of the root cause, 0 if none */
+	char msg[SANDBOX_ERROR_MSG_MAX]; /* "what: context" without the strerror */
+};
+
+/* Set the error (overwriting it) and return -1. */
+int sandbox_error_set(struct sandbox_error *err, int errnum, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* Prepend "context: " to the message and return -1. */
+int sandbox_error_prefix(struct sandbox_error *err, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+/* "msg: strerror(errnum)" (or just msg) into buf; returns buf. */
+const char *sandbox_error_text(const struct sandbox_error *err, char *buf, size_t len);
+void sandbox_error_clear(struct sandbox_error *err);
+
+/* ---- the plan ------------------------------------------------------------ */
+
+struct sandbox;
+
+enum sandbox_net {
+	SANDBOX_NET_HOST, /* share the caller's network namespace */
+	SANDBOX_NET_NONE, /* private netns with only loopback, brought up */
+};
+
+enum sandbox_mount_kind {
+	SANDBOX_MOUNT_BIND_RO, /* bind src at dst, read-only, nosuid, nodev */
+	SANDBOX_MOUNT_BIND_RW, /* bind src at dst, read-write, nosuid, nodev */
+	SANDBOX_MOUNT_TMPFS,   /* fresh tmpfs at dst (src ignored) */
+};
+
+/* Mount flags. */
+#define SANDBOX_MOUNT_OPTIONAL 0x1u /* skip silently when src does not exist */
+
+struct sandbox *sandbox_new(void);
+void sandbox_free(struct sandbox *sb);
+
+/* The command: argv[0] is looked up in PATH of envp when it has no slash.
+ * Both arrays are copied. envp is the complete environment of the payload:
+ * nothing is inherited from the caller. */
+int sandbox_set_argv(struct sandbox *sb, char *const argv[], struct sandbox_error *err);
+int sandbox_set_env(struct sandbox *sb, char *const envp[], struct sandbox_error *err);
+int sandbox_set_cwd(struct sandbox *sb, const char *cwd, struct sandbox_error *err);
+int sandbox_set_hostname(struct sandbox *sb, const char *hostname, struct sandbox_error *err);
+void sandbox_set_net(struct sandbox *sb, enum sandbox_net net);
+
+/* The new root is an empty tmpfs; the system directories (/usr, /bin, /sbin,
+ * /lib*, and the needed files of /etc) are bound read-only by default, /proc,
+ * a minimal /dev and a private /tmp are always made. Everything else the
+ * payload sees is added here, mounted in the order added. */
+int sandbox_add_mount(struct sandbox *sb, enum sandbox_mount_kind kind, const char *src,
+		      const char *dst, unsigned flags, struct sandbox_error *err);
+
+/* TCP ports the payload may bind (Landlock, ABI >= 4); port 0 is always
+ * allowed. With no range added, binding is not restricted. */
+int sandbox_add_bind_ports(struct sandbox *sb, uint16_t first, uint16_t last,
+			   struct sandbox_error *err);
+
+/* Host uid/gid the payload runs as. Only meaningful when the caller is root:
+ * root's payload must never be host root, so a caller that is root must set
+ * this (sandbox_spawn() refuses otherwise). Rootless callers run as
+ * themselves. */
+void sandbox_set_host_ids(struct sandbox *sb, uid_t uid, gid_t gid);
+
+/* Path of the seccomp policy file (format: see sandbox/default.policy). NULL
+ * disables seccomp, which only tests and benchmarks should do. */
+int sandbox_set_seccomp_policy(struct sandbox *sb, const char *path, struct sandbox_error *err);
+
+int sandbox_set_rlimit(struct sandbox *sb, int resource, rlim_t soft, rlim_t hard,
+		       struct sandbox_error *err);
+/* cgroup v2 limits; 0 means unlimited. Applied only where a delegated v2
+ * hierarchy exists; otherwise a warning is reported and the run goes on. */
+void sandbox_set_cgroup_limits(struct sandbox *sb, uint64_t memory_max_bytes, uint64_t pids_max);
+
+/* Strict: a missing kernel feature (Landlock network rules, cgroup v2) is an
+ * error instead of a warning. */
+void sandbox_set_strict(struct sandbox *sb, bool strict);
+
+/* Where warnings go (default: stderr, prefixed "sandbox: warning: "). */
+void sandbox_set_warning_fd(struct sandbox *sb, int fd);
+
+/* ---- running ------------------------------------------------------------- */
+
+struct sandbox_status {
+	pid_t init_pid;	 /* host pid of the sandbox's pid 1 (our init) */
+	pid_t child_pid; /* host pid of the payload */
+	/* Namespace inode numbers, as in /proc/PID/ns/ (0 if not created). */
+	uint64_t ns_user, ns_mnt, ns_pid, ns_ipc, ns_uts, ns_cgroup, ns_net;
+};
+
+/* Build the sandbox and start the payload. Returns once the payload has been
+ * exec()ed (or failed to); a failing step is named in err
+ * ("sandbox: pivot_root: ..."). On failure nothing is left behind. */
+int sandbox_spawn(struct sandbox *sb, struct sandbox_status *status, struct sandbox_error *err);
+
+/* Send a signal to the sandbox's init, which forwards it to the payload. */
+int sandbox_signal(struct sandbox *sb, int sig, struct sandbox_error *err);
+/* SIGKILL the whole sandbox (its init; the kernel then kills every process of
+ * the pid namespace). */
+int sandbox_kill(struct sandbox *sb, struct sandbox_error *err);
+
+/* pidfd of the init, pollable for exit; -1 if unavailable. */
+int sandbox_pidfd(const struct sandbox *sb);
+
+/* Wait for the sandbox to end. *exit_code is the payload's exit status, or
+ * 128+signal when it was killed by a signal. flags: 0 to block, WNOHANG to
+ * poll (returns 1 if still running). EINTR is returned as -1 with errnum
+ * EINTR so callers can handle signals. */
+int sandbox_wait(struct sandbox *sb, int flags, int *exit_code, struct sandbox_error *err);
+
+#endif

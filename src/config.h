@@ -1,0 +1,32 @@
+/* An instance's config file: JSON5 in, JSON out, unknown keys kept. */
+#ifndef OCR_CONFIG_H
+#define OCR_CONFIG_H
+
+#include <cjson/cJSON.h>
+#include <stdbool.h>
+
+#include "error.h"
+#include "ports.h"
+
+/* *root is NULL and *missing true when the file does not exist. A file that
+ * exists but does not parse is an error ("path:line:col: why"). */
+int config_load(const char *path, cJSON **root, bool *missing, ocr_error *err);
+
+/* Value at a dotted path ("gateway.port"), or NULL. */
+const cJSON *config_get(const cJSON *root, const char *dotted);
+const char *config_get_string(const cJSON *root, const char *dotted);
+
+/* Set (creating intermediate objects) a value at a dotted path; takes
+ * ownership of VALUE. Returns 1 if the tree changed, 0 if an equal value was
+ * already there, -1 on error. */
+int config_set(cJSON *root, const char *dotted, cJSON *value, ocr_error *err);
+
+/* Adds the ports the config names explicitly and upstream honours
+ * (browser.cdpUrl, browser.profiles.<n>.cdpPort / cdpUrl,
+ * mcp.apps.sandboxPort, legacy canvasHost.port) to the block. */
+int config_collect_explicit_ports(const cJSON *root, struct port_block *b, ocr_error *err);
+
+/* Pretty JSON, temp file + fsync + rename, mode 0600. */
+int config_write(const char *path, const cJSON *root, ocr_error *err);
+
+#endif

@@ -1,0 +1,111 @@
+/* openclaw-run: run several isolated OpenClaw gateways on one host.
+ * main() only captures the environment, parses the global options and
+ * dispatches; every command lives in its own cmd_*.c. */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "cli.h"
+
+static const struct command {
+	const char *name;
+	int (*run)(const struct cli_context *ctx, int argc, char **argv);
+	const char *summary;
+} commands[] = {
+    {"setup", cmd_setup, "create the profile's directories and config, pick a free port block"},
+    {"check", cmd_check, "check every instance on the host against the isolation checklist"},
+    {"ports", cmd_ports, "print the profile's port block and the role of each port"},
+    {"exec", cmd_exec, "run a command in the profile's sandbox"},
+    {"gateway", cmd_gateway, "run the profile's OpenClaw gateway in its sandbox, supervised"},
+    {"status", cmd_status, "show whether the profile's gateway runs and is healthy"},
+    {"stop", cmd_stop, "stop the profile's gateway"},
+    {"list", cmd_list, "list every known profile with its port and state"},
+    {NULL, NULL, NULL},
+};
+
+static void usage(FILE *out)
+{
+	fputs("Usage: openclaw-run [--profile NAME] COMMAND [OPTIONS]\n"
+	      "\n"
+	      "Run several OpenClaw gateways on one host, each in its own sandbox with its\n"
+	      "own config, state dir, workspace and port block.\n"
+	      "\n"
+	      "Global options:\n"
+	      "  -p, --profile NAME  the instance to act on (default: the default profile)\n"
+	      "  -h, --help          show this help (COMMAND --help: the command's help)\n"
+	      "  -V, --version       print the version\n"
+	      "\n"
+	      "Commands:\n",
+	      out);
+	for (const struct command *c = commands; c->name; c++)
+		fprintf(out, "  %-9s %s\n", c->name, c->summary);
+	fputs("\nExit codes: 0 success, 1 failure (check: violations found), 2 usage or\n"
+	      "unreadable input, 3 not running (status), 78 gateway config error,\n"
+	      "128+N killed by signal N.\n",
+	      out);
+}
+
+static bool dir_exists(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option options[] = {
+	    {"profile", required_argument, NULL, 'p'},
+	    {"help", no_argument, NULL, 'h'},
+	    {"version", no_argument, NULL, 'V'},
+	    {NULL, 0, NULL, 0},
+	};
+	struct cli_context ctx = {
+	    .env =
+		{
+		    .home = getenv("HOME"),
+		    .openclaw_home = getenv("OPENCLAW_HOME"),
+		    .state_dir = getenv("OPENCLAW_STATE_DIR"),
+		    .config_path = getenv("OPENCLAW_CONFIG_PATH"),
+		    .workspace_dir = getenv("OPENCLAW_WORKSPACE_DIR"),
+		    .gateway_port = getenv("OPENCLAW_GATEWAY_PORT"),
+		    .dir_exists = dir_exists,
+		},
+	};
+	int opt;
+
+	/* "+": stop at the command name; its options are its own. */
+	while ((opt = getopt_long(argc, argv, "+p:hV", options, NULL)) != -1) {
+		switch (opt) {
+		case 'p':
+			ctx.profile = optarg;
+			break;
+		case 'h':
+			usage(stdout);
+			return EXIT_OK;
+		case 'V':
+			printf("openclaw-run %s\n", OCR_VERSION);
+			return EXIT_OK;
+		default:
+			usage(stderr);
+			return EXIT_USAGE;
+		}
+	}
+	if (optind >= argc) {
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	for (const struct command *c = commands; c->name; c++) {
+		if (strcmp(c->name, argv[optind]) == 0) {
+			int sub_argc = argc - optind;
+			char **sub_argv = argv + optind;
+
+			optind = 0; /* reset getopt for the command's own parsing */
+			return c->run(&ctx, sub_argc, sub_argv);
+		}
+	}
+	cli_errorf("unknown command '%s' (see openclaw-run --help)", argv[optind]);
+	return EXIT_USAGE;
+}

@@ -1,0 +1,34 @@
+/* The plan: what one instance's sandbox gets (mounts, environment, identity,
+ * hostname, port block, seccomp policy, limits), computed from the instance
+ * and the command line, handed to sandbox/. Shared by `exec` and `gateway`. */
+#ifndef OCR_PLAN_H
+#define OCR_PLAN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "error.h"
+#include "registry.h"
+#include "sandbox.h"
+
+struct plan_options {
+	enum sandbox_net net;
+	bool strict;		/* missing Landlock/cgroup v2 is an error */
+	const char *user;	/* root launches: host user; NULL: openclaw-run */
+	char *const *extra_env; /* "KEY=VALUE" from --env, n_extra_env of them */
+	size_t n_extra_env;
+	const char *const *ro_binds; /* extra read-only paths (e.g. the gateway prefix) */
+	size_t n_ro_binds;
+	const char *seccomp_policy; /* NULL: the installed default policy */
+	const char *cwd;	    /* NULL: the workspace */
+};
+
+/* Builds (does not start) the sandbox for INST running ARGV. */
+int plan_build(const struct instance *inst, const struct plan_options *opt, char *const argv[],
+	       struct sandbox **out, ocr_error *err);
+
+/* Path of the default seccomp policy: next to the binary
+ * (<exe dir>/share/openclaw-run or <exe dir>/../share/openclaw-run). */
+int plan_default_policy(char *buf, size_t len, ocr_error *err);
+
+#endif

@@ -1,0 +1,45 @@
+/* Instances: a profile with its config and port block, and the host view of
+ * every instance of the user (all ~/.openclaw* state dirs plus instances that
+ * `setup` registered with explicit paths). Reads files, writes nothing except
+ * registry_record(). */
+#ifndef OCR_REGISTRY_H
+#define OCR_REGISTRY_H
+
+#include <cjson/cJSON.h>
+#include <stdbool.h>
+
+#include "error.h"
+#include "ports.h"
+#include "profile.h"
+
+struct instance {
+	struct profile profile;
+	struct port_block ports;
+	cJSON *config;	     /* NULL when the config file is missing */
+	bool config_missing; /* the file does not exist (not an error) */
+};
+
+/* Resolve one instance: profile paths, config, workspace and port block.
+ * PORT_FLAG is --port (0: none); the base follows --port, then
+ * OPENCLAW_GATEWAY_PORT, then gateway.port, then upstream's default. */
+int instance_load(const char *profile_name, const struct env_view *env, unsigned port_flag,
+		  struct instance *out, ocr_error *err);
+void instance_release(struct instance *inst);
+
+struct instance_set {
+	struct instance *items;
+	size_t n;
+};
+
+/* Every instance of the user. Instances are loaded from their recorded paths
+ * only (the caller's OPENCLAW_* overrides are not applied to other profiles). */
+int registry_scan(const struct env_view *env, struct instance_set *out, ocr_error *err);
+void instance_set_release(struct instance_set *set);
+
+/* Path of the registry file of explicit-path instances
+ * (<home>/.config/openclaw-run/instances.json). */
+int registry_path(const struct env_view *env, char *buf, size_t len, ocr_error *err);
+/* Record (or update) an instance whose paths are not the profile defaults. */
+int registry_record(const struct env_view *env, const struct profile *p, ocr_error *err);
+
+#endif
