@@ -1,0 +1,43 @@
+/* Shared by the integration and e2e tests: run the built binary with a
+ * chosen environment, capture its output, make and remove temp dirs. */
+#ifndef OCR_TEST_HARNESS_H
+#define OCR_TEST_HARNESS_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+struct run_result {
+	int exit_code; /* exit status, or 128+signal */
+	char *out;     /* captured stdout, NUL-terminated */
+	char *err;     /* captured stderr, NUL-terminated */
+};
+
+/* Runs ARGV (argv[0] is a path) with exactly ENVP (NULL-terminated; NULL
+ * means a minimal PATH-only environment), capturing both streams. Returns -1
+ * if it could not be started; kills it after TIMEOUT_S seconds. */
+int run_argv(struct run_result *r, char *const envp[], char *const argv[], int timeout_s);
+
+/* openclaw-run with HOME=home (and a PATH), args NULL-terminated. */
+int run_ocr(struct run_result *r, const char *home, ...) __attribute__((sentinel));
+/* Same, with extra "KEY=VALUE" environment entries (NULL-terminated array). */
+int run_ocr_env(struct run_result *r, const char *home, char *const extra_env[], ...)
+    __attribute__((sentinel));
+
+void run_result_free(struct run_result *r);
+
+/* A fresh directory under $TMPDIR (or /tmp), mode 0755; caller frees. */
+char *tmpdir_make(const char *tag);
+/* rm -rf, refusing anything not under /tmp or $TMPDIR. */
+void tmpdir_remove(const char *path);
+
+/* Writes a whole file (creating parent dirs). */
+void write_text_file(const char *path, const char *text);
+/* Reads a whole file, NULL if missing; caller frees. */
+char *read_text_file(const char *path);
+bool path_exists(const char *path);
+
+/* A TCP port base in 20000..60000 on the 120 grid unlikely to be in use, so
+ * parallel test binaries do not collide (checks the ports with bind()). */
+unsigned free_port_base(void);
+
+#endif
