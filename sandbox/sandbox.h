@@ -86,6 +86,10 @@ void sandbox_set_host_ids(struct sandbox *sb, uid_t uid, gid_t gid);
 /* Path of the seccomp policy file (format: see sandbox/default.policy). NULL
  * disables seccomp, which only tests and benchmarks should do. */
 int sandbox_set_seccomp_policy(struct sandbox *sb, const char *path, struct sandbox_error *err);
+/* Parses and compiles a policy file without loading it (for `check` and
+ * tests); *n_rules, if not NULL, gets the number of rules. Errors name
+ * file:line. */
+int sandbox_policy_check(const char *path, size_t *n_rules, struct sandbox_error *err);
 
 int sandbox_set_rlimit(struct sandbox *sb, int resource, rlim_t soft, rlim_t hard,
 		       struct sandbox_error *err);
