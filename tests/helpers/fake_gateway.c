@@ -1,0 +1,229 @@
+/* fake_gateway: stands in for `openclaw gateway run` in the integration
+ * tests. It reads the same environment (OPENCLAW_GATEWAY_PORT,
+ * OPENCLAW_STATE_DIR), binds 127.0.0.1:PORT, answers GET /healthz and
+ * /readyz like upstream, writes into its state dir, and misbehaves on demand.
+ *
+ * Environment (passed with `openclaw-run gateway --env K=V`):
+ *   FAKE_MODE            run (default) | crash | exit78 | ignore-term |
+ *                        crash-then-run (crash FAKE_CRASHES times, counted in
+ *                        <state>/fake-crash-count, then run)
+ *   FAKE_CRASHES         for crash-then-run (default 2)
+ *   FAKE_CRASH_DELAY_MS  how long crash/exit78 live first (default 100)
+ *   FAKE_READY_DELAY_MS  /readyz answers 503 until then (default 0)
+ *   FAKE_LISTEN_DELAY_MS nothing listens until then (default 0)
+ *
+ * Files in the state dir: fake-gateway.log (one line per start/stop),
+ * fake-gateway.env (the environment it got), fake-gateway.pid. */
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+extern char **environ;
+
+/* Built with the tree's sanitizers, but run under seccomp, which kills
+ * ptrace: LeakSanitizer's exit-time scan would use it. */
+const char *__asan_default_options(void) __attribute__((used, visibility("default")));
+const char *__asan_default_options(void)
+{
+	return "detect_leaks=0";
+}
+
+static volatile sig_atomic_t got_term;
+
+static void on_term(int sig)
+{
+	(void)sig;
+	got_term = 1;
+}
+
+static long env_long(const char *name, long dflt)
+{
+	const char *v = getenv(name);
+
+	return v && *v ? strtol(v, NULL, 10) : dflt;
+}
+
+static long now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
+}
+
+static void state_path(char *buf, size_t len, const char *name)
+{
+	const char *dir = getenv("OPENCLAW_STATE_DIR");
+
+	snprintf(buf, len, "%s/%s", dir && *dir ? dir : ".", name);
+}
+
+static void log_line(const char *fmt, const char *arg)
+{
+	char path[4096];
+	FILE *f;
+
+	state_path(path, sizeof(path), "fake-gateway.log");
+	f = fopen(path, "a");
+	if (!f)
+		return;
+	fprintf(f, "%ld ", (long)getpid());
+	fprintf(f, fmt, arg);
+	fputc('\n', f);
+	fclose(f);
+}
+
+static void write_env_and_pid(void)
+{
+	char path[4096];
+	FILE *f;
+
+	state_path(path, sizeof(path), "fake-gateway.env");
+	f = fopen(path, "w");
+	if (f) {
+		for (char **e = environ; *e; e++)
+			fprintf(f, "%s\n", *e);
+		fclose(f);
+	}
+	state_path(path, sizeof(path), "fake-gateway.pid");
+	f = fopen(path, "w");
+	if (f) {
+		fprintf(f, "%ld\n", (long)getpid());
+		fclose(f);
+	}
+}
+
+/* crash-then-run: the counter survives restarts because it lives in the
+ * state dir, exactly where a real gateway keeps what outlives it. */
+static int bump_crash_counter(void)
+{
+	char path[4096];
+	int n = 0;
+	FILE *f;
+
+	state_path(path, sizeof(path), "fake-crash-count");
+	f = fopen(path, "r");
+	if (f) {
+		if (fscanf(f, "%d", &n) != 1)
+			n = 0;
+		fclose(f);
+	}
+	f = fopen(path, "w");
+	if (f) {
+		fprintf(f, "%d\n", n + 1);
+		fclose(f);
+	}
+	return n;
+}
+
+static void answer(int fd, long ready_at)
+{
+	char req[2048];
+	const char *status = "404 Not Found", *body = "{\"error\":\"not found\"}";
+	ssize_t n;
+	struct pollfd p = {fd, POLLIN, 0};
+
+	if (poll(&p, 1, 2000) <= 0)
+		return;
+	n = read(fd, req, sizeof(req) - 1);
+	if (n <= 0)
+		return;
+	req[n] = '\0';
+	if (strncmp(req, "GET /healthz", 12) == 0) {
+		status = "200 OK";
+		body = "{\"ok\":true,\"status\":\"live\"}";
+	} else if (strncmp(req, "GET /readyz", 11) == 0) {
+		if (now_ms() >= ready_at) {
+			status = "200 OK";
+			body = "{\"ready\":true}";
+		} else {
+			status = "503 Service Unavailable";
+			body = "{\"ready\":false}";
+		}
+	}
+	char resp[512];
+	int len = snprintf(resp, sizeof(resp),
+			   "HTTP/1.1 %s\r\nContent-Type: application/json\r\n"
+			   "Content-Length: %zu\r\nConnection: close\r\n\r\n%s",
+			   status, strlen(body), body);
+	if (write(fd, resp, (size_t)len) < 0)
+		return;
+}
+
+int main(int argc, char **argv)
+{
+	const char *mode = getenv("FAKE_MODE");
+	const char *port_s = getenv("OPENCLAW_GATEWAY_PORT");
+	long start = now_ms();
+	struct sigaction sa = {0};
+	int port;
+
+	if (!mode || !*mode)
+		mode = "run";
+	for (int i = 1; i + 1 < argc; i++)
+		if (strcmp(argv[i], "--port") == 0)
+			port_s = argv[i + 1];
+	port = port_s ? atoi(port_s) : 0;
+	write_env_and_pid();
+	log_line("start mode=%s", mode);
+	fprintf(stderr, "fake-gateway: pid %ld mode %s port %d\n", (long)getpid(), mode, port);
+
+	if (strcmp(mode, "crash-then-run") == 0) {
+		if (bump_crash_counter() < env_long("FAKE_CRASHES", 2))
+			mode = "crash";
+		else
+			mode = "run";
+	}
+	if (strcmp(mode, "crash") == 0 || strcmp(mode, "exit78") == 0) {
+		usleep((useconds_t)env_long("FAKE_CRASH_DELAY_MS", 100) * 1000);
+		log_line("exit %s", mode);
+		fprintf(stderr, "fake-gateway: %s\n", mode);
+		return strcmp(mode, "crash") == 0 ? 1 : 78;
+	}
+
+	sa.sa_handler = strcmp(mode, "ignore-term") == 0 ? SIG_IGN : on_term;
+	sigaction(SIGTERM, &sa, NULL);
+	sa.sa_handler = on_term;
+	sigaction(SIGINT, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	usleep((useconds_t)env_long("FAKE_LISTEN_DELAY_MS", 0) * 1000);
+	int s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	int one = 1;
+	struct sockaddr_in addr = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+
+	addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (port <= 0 || bind(s, (struct sockaddr *)&addr, sizeof(addr)) < 0 || listen(s, 16) < 0) {
+		/* Like upstream on EADDRINUSE: exit 1. */
+		fprintf(stderr, "fake-gateway: bind 127.0.0.1:%d: %s\n", port, strerror(errno));
+		log_line("exit bind-failed%s", "");
+		return 1;
+	}
+	long ready_at = start + env_long("FAKE_READY_DELAY_MS", 0);
+	log_line("listening%s", "");
+	while (!got_term) {
+		struct pollfd p = {s, POLLIN, 0};
+
+		if (poll(&p, 1, 500) > 0) {
+			int c = accept4(s, NULL, NULL, SOCK_CLOEXEC);
+
+			if (c >= 0) {
+				answer(c, ready_at);
+				close(c);
+			}
+		}
+	}
+	log_line("stop on signal%s", "");
+	fprintf(stderr, "fake-gateway: stopping\n");
+	return 0;
+}
