@@ -1,0 +1,291 @@
+/* The plan: what one instance's sandbox gets, computed from the instance and
+ * the command line. See plan.h. */
+#include "plan.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "service_user.h"
+
+#ifndef OCR_DATADIR_REL
+#define OCR_DATADIR_REL "share/openclaw-run"
+#endif
+
+#define PLAN_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+/* Defaults. The gateway keeps many sockets and watches open: nofile is high
+ * (clamped by the sandbox to the caller's hard limit when that is lower);
+ * nproc and pids bound a fork bomb; no core dumps of a process that holds
+ * API keys. */
+#define PLAN_NOFILE   65536
+#define PLAN_NPROC    4096
+#define PLAN_PIDS_MAX 4096
+
+struct env_list {
+	char **items;
+	size_t n;
+};
+
+static void env_list_free(struct env_list *l)
+{
+	for (size_t i = 0; i < l->n; i++)
+		free(l->items[i]);
+	free(l->items);
+}
+
+/* Adds KEY=VALUE, replacing an earlier entry of the same key. */
+static int env_put(struct env_list *l, const char *entry, ocr_error *err)
+{
+	const char *eq = strchr(entry, '=');
+	size_t klen;
+	char *copy, **grown;
+
+	if (!eq || eq == entry)
+		return err_set(err, EINVAL, "environment entry '%s': expected KEY=VALUE", entry);
+	klen = (size_t)(eq - entry) + 1;
+	copy = strdup(entry);
+	if (!copy)
+		return err_set(err, ENOMEM, "environment");
+	for (size_t i = 0; i < l->n; i++) {
+		if (strncmp(l->items[i], entry, klen) == 0) {
+			free(l->items[i]);
+			l->items[i] = copy;
+			return 0;
+		}
+	}
+	grown = realloc(l->items, (l->n + 2) * sizeof(*grown));
+	if (!grown) {
+		free(copy);
+		return err_set(err, ENOMEM, "environment");
+	}
+	l->items = grown;
+	l->items[l->n++] = copy;
+	l->items[l->n] = NULL;
+	return 0;
+}
+
+static int env_putf(struct env_list *l, ocr_error *err, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static int env_putf(struct env_list *l, ocr_error *err, const char *fmt, ...)
+{
+	char buf[PATH_MAX + 64];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	return env_put(l, buf, err);
+}
+
+static bool is_dir(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+/* PATH equals DIR or lies below it. */
+static bool inside(const char *path, const char *dir)
+{
+	size_t n = strlen(dir);
+
+	return strncmp(path, dir, n) == 0 && (path[n] == '\0' || path[n] == '/');
+}
+
+static int check_state_dir(const struct profile *p, ocr_error *err)
+{
+	struct stat st;
+	const char *label = profile_label(p);
+
+	if (stat(p->state_dir, &st) < 0) {
+		if (errno == ENOENT)
+			return err_set(err, 0,
+				       "profile %s: state dir %s does not exist (run `openclaw-run "
+				       "--profile %s setup` first)",
+				       label, p->state_dir, label);
+		return err_set(err, errno, "profile %s: state dir %s", label, p->state_dir);
+	}
+	if (!S_ISDIR(st.st_mode))
+		return err_set(err, ENOTDIR, "profile %s: state dir %s is not a directory", label,
+			       p->state_dir);
+	return 0;
+}
+
+/* <state>/home, made on first use and given to the payload's host uid. */
+static int make_home(const char *state_dir, bool root, uid_t uid, gid_t gid, char *home, size_t len,
+		     ocr_error *err)
+{
+	if (snprintf(home, len, "%s/home", state_dir) >= (int)len)
+		return err_set(err, ENAMETOOLONG, "home dir under %s", state_dir);
+	if (mkdir(home, 0700) < 0) {
+		if (errno != EEXIST)
+			return err_set(err, errno, "create home dir %s", home);
+		return 0;
+	}
+	if (root && chown(home, uid, gid) < 0)
+		return err_set(err, errno, "chown home dir %s", home);
+	return 0;
+}
+
+static int add_mounts(struct sandbox *sb, const struct profile *p, const struct plan_options *opt,
+		      ocr_error *err)
+{
+	char config_dir[PATH_MAX];
+	char *slash;
+
+	if (sandbox_add_mount(sb, SANDBOX_MOUNT_BIND_RW, p->state_dir, p->state_dir, 0, err) < 0)
+		return -1;
+	snprintf(config_dir, sizeof(config_dir), "%s", p->config_path);
+	slash = strrchr(config_dir, '/');
+	if (slash && slash != config_dir) {
+		*slash = '\0';
+		if (!inside(config_dir, p->state_dir) &&
+		    sandbox_add_mount(sb, SANDBOX_MOUNT_BIND_RW, config_dir, config_dir,
+				      SANDBOX_MOUNT_OPTIONAL, err) < 0)
+			return -1;
+	}
+	/* A missing workspace is the gateway's to create, inside the state dir
+	 * by default; one elsewhere is bound only once it exists. */
+	if (p->workspace[0] && !inside(p->workspace, p->state_dir) &&
+	    sandbox_add_mount(sb, SANDBOX_MOUNT_BIND_RW, p->workspace, p->workspace,
+			      SANDBOX_MOUNT_OPTIONAL, err) < 0)
+		return -1;
+	for (size_t i = 0; i < opt->n_ro_binds; i++) {
+		if (sandbox_add_mount(sb, SANDBOX_MOUNT_BIND_RO, opt->ro_binds[i], opt->ro_binds[i],
+				      0, err) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static int add_env(struct sandbox *sb, const struct instance *inst, const struct plan_options *opt,
+		   const char *home, ocr_error *err)
+{
+	struct env_list env = {0};
+	const struct profile *p = &inst->profile;
+	int rc = -1;
+
+	if (env_putf(&env, err, "PATH=%s", PLAN_PATH) < 0 ||
+	    env_putf(&env, err, "HOME=%s", home) < 0 || env_put(&env, "TMPDIR=/tmp", err) < 0 ||
+	    (p->name[0] && env_putf(&env, err, "OPENCLAW_PROFILE=%s", p->name) < 0) ||
+	    env_putf(&env, err, "OPENCLAW_STATE_DIR=%s", p->state_dir) < 0 ||
+	    env_putf(&env, err, "OPENCLAW_CONFIG_PATH=%s", p->config_path) < 0 ||
+	    env_putf(&env, err, "OPENCLAW_GATEWAY_PORT=%u", inst->ports.base) < 0)
+		goto out;
+	for (size_t i = 0; i < opt->n_extra_env; i++) {
+		if (env_put(&env, opt->extra_env[i], err) < 0)
+			goto out;
+	}
+	rc = sandbox_set_env(sb, env.items, err);
+out:
+	env_list_free(&env);
+	return rc;
+}
+
+static int add_ports(struct sandbox *sb, const struct port_block *b, ocr_error *err)
+{
+	if (sandbox_add_bind_ports(sb, (uint16_t)b->base, (uint16_t)port_block_last(b), err) < 0)
+		return -1;
+	for (size_t i = 0; i < b->n_explicit; i++) {
+		uint16_t port = (uint16_t)b->explicit_ports[i].port;
+
+		if (sandbox_add_bind_ports(sb, port, port, err) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static int configure(struct sandbox *sb, const struct instance *inst,
+		     const struct plan_options *opt, char *const argv[], ocr_error *err)
+{
+	const struct profile *p = &inst->profile;
+	bool root = geteuid() == 0;
+	uid_t uid = 0;
+	gid_t gid = 0;
+	char home[PATH_MAX], hostname[PROFILE_NAME_MAX + 16], policy[PATH_MAX];
+
+	if (!argv || !argv[0] || !argv[0][0])
+		return err_set(err, EINVAL, "no command to run");
+	if (check_state_dir(p, err) < 0)
+		return -1;
+	if (root) {
+		if (service_user_resolve(opt->user, false, &uid, &gid, err) < 0)
+			return err_prefix(err, "the sandbox's host user (root runs sandboxes as an "
+					       "unprivileged user: run setup, or pass --user)");
+		sandbox_set_host_ids(sb, uid, gid);
+	} else if (opt->user) {
+		return err_set(err, EPERM, "--user %s: only root chooses the sandbox's host user",
+			       opt->user);
+	}
+	if (make_home(p->state_dir, root, uid, gid, home, sizeof(home), err) < 0)
+		return -1;
+	snprintf(hostname, sizeof(hostname), "openclaw-%s", p->name[0] ? p->name : "default");
+	if (sandbox_set_argv(sb, argv, err) < 0 || sandbox_set_hostname(sb, hostname, err) < 0 ||
+	    add_env(sb, inst, opt, home, err) < 0 || add_mounts(sb, p, opt, err) < 0 ||
+	    add_ports(sb, &inst->ports, err) < 0)
+		return -1;
+	if (sandbox_set_cwd(sb,
+			    opt->cwd		   ? opt->cwd
+			    : is_dir(p->workspace) ? p->workspace
+						   : "/",
+			    err) < 0)
+		return -1;
+	if (!opt->seccomp_policy && plan_default_policy(policy, sizeof(policy), err) < 0)
+		return -1;
+	if (sandbox_set_seccomp_policy(sb, opt->seccomp_policy ? opt->seccomp_policy : policy,
+				       err) < 0)
+		return -1;
+	if (sandbox_set_rlimit(sb, RLIMIT_NOFILE, PLAN_NOFILE, PLAN_NOFILE, err) < 0 ||
+	    sandbox_set_rlimit(sb, RLIMIT_NPROC, PLAN_NPROC, PLAN_NPROC, err) < 0 ||
+	    sandbox_set_rlimit(sb, RLIMIT_CORE, 0, 0, err) < 0)
+		return -1;
+	sandbox_set_cgroup_limits(sb, 0, PLAN_PIDS_MAX);
+	sandbox_set_net(sb, opt->net);
+	sandbox_set_strict(sb, opt->strict);
+	return 0;
+}
+
+int plan_build(const struct instance *inst, const struct plan_options *opt, char *const argv[],
+	       struct sandbox **out, ocr_error *err)
+{
+	struct sandbox *sb = sandbox_new();
+
+	*out = NULL;
+	if (!sb)
+		return err_set(err, ENOMEM, "sandbox");
+	if (configure(sb, inst, opt, argv, err) < 0) {
+		sandbox_free(sb);
+		return -1;
+	}
+	*out = sb;
+	return 0;
+}
+
+int plan_default_policy(char *buf, size_t len, ocr_error *err)
+{
+	static const char *const rel[] = {"/" OCR_DATADIR_REL "/default.policy",
+					  "/../" OCR_DATADIR_REL "/default.policy"};
+	char exe[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	char *slash;
+
+	if (n < 0)
+		return err_set(err, errno, "seccomp policy: readlink /proc/self/exe");
+	exe[n] = '\0';
+	slash = strrchr(exe, '/');
+	if (slash)
+		*slash = '\0';
+	for (size_t i = 0; i < sizeof(rel) / sizeof(rel[0]); i++) {
+		if (snprintf(buf, len, "%s%s", exe, rel[i]) < (int)len && access(buf, R_OK) == 0)
+			return 0;
+	}
+	return err_set(err, ENOENT, "seccomp policy: default.policy not found in %s%s or %s%s", exe,
+		       rel[0], exe, rel[1]);
+}
