@@ -1,11 +1,187 @@
-/* Placeholder until the command lands. */
+/* `check`: every instance of the host against the isolation checklist. */
+#include <cjson/cJSON.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "check.h"
 #include "cli.h"
+#include "registry.h"
+
+static void usage(FILE *out)
+{
+	fputs("Usage: openclaw-run check [--json]\n"
+	      "\n"
+	      "Read every OpenClaw instance of this user (all ~/.openclaw* state dirs and the\n"
+	      "instances `setup` recorded with explicit paths) and report each violation of\n"
+	      "the isolation checklist: shared config, state dir or workspace; overlapping\n"
+	      "port blocks; a shared browser.cdpUrl or CDP port; one instance's files inside\n"
+	      "another's state dir or workspace. OPENCLAW_STATE_DIR / OPENCLAW_CONFIG_PATH,\n"
+	      "when set, add that instance to the set.\n"
+	      "\n"
+	      "  --json      machine-readable output\n"
+	      "  -h, --help  show this help\n"
+	      "\n"
+	      "Exit status: 0 clean, 1 violations found, 2 unreadable input or bad usage.\n",
+	      out);
+}
+
+/* The caller's own instance, when its env points somewhere the scan cannot
+ * see (a state dir outside the home, a config path set by hand). */
+static int add_current(const struct cli_context *ctx, struct instance_set *set, ocr_error *err)
+{
+	struct instance inst, *bigger;
+
+	if (!(ctx->env.state_dir && *ctx->env.state_dir) &&
+	    !(ctx->env.config_path && *ctx->env.config_path))
+		return 0;
+	if (instance_load(ctx->profile, &ctx->env, 0, &inst, err) < 0)
+		return -1;
+	for (size_t i = 0; i < set->n; i++) {
+		if (instance_same_place(&set->items[i], &inst)) {
+			instance_release(&inst);
+			return 0;
+		}
+	}
+	bigger = realloc(set->items, (set->n + 1) * sizeof(*bigger));
+	if (!bigger) {
+		instance_release(&inst);
+		return err_set(err, 0, "out of memory");
+	}
+	set->items = bigger;
+	set->items[set->n++] = inst;
+	return 0;
+}
+
+static cJSON *instance_json(const struct instance *inst)
+{
+	const struct profile *p = &inst->profile;
+	cJSON *o = cJSON_CreateObject();
+
+	cJSON_AddStringToObject(o, "profile", profile_label(p));
+	cJSON_AddStringToObject(o, "state_dir", p->state_dir);
+	cJSON_AddStringToObject(o, "config_path", p->config_path);
+	cJSON_AddBoolToObject(o, "config_missing", inst->config_missing);
+	cJSON_AddStringToObject(o, "workspace", p->workspace);
+	cJSON_AddStringToObject(o, "state_from", path_origin_label(p->state_origin));
+	cJSON_AddNumberToObject(o, "port_base", inst->ports.base);
+	cJSON_AddNumberToObject(o, "port_last", port_block_last(&inst->ports));
+	cJSON_AddStringToObject(o, "port_from", port_base_origin_label(inst->ports.origin));
+	return o;
+}
+
+static int print_json(const struct instance_set *set, const struct violation_list *vl)
+{
+	cJSON *root = cJSON_CreateObject(), *arr;
+	char *text;
+
+	cJSON_AddBoolToObject(root, "ok", vl->n == 0);
+	arr = cJSON_AddArrayToObject(root, "instances");
+	for (size_t i = 0; i < set->n; i++)
+		cJSON_AddItemToArray(arr, instance_json(&set->items[i]));
+	arr = cJSON_AddArrayToObject(root, "violations");
+	for (size_t i = 0; i < vl->n; i++) {
+		const struct violation *v = &vl->items[i];
+		cJSON *o = cJSON_CreateObject(), *names;
+
+		cJSON_AddStringToObject(o, "kind", violation_kind_name(v->kind));
+		names = cJSON_AddArrayToObject(o, "profiles");
+		cJSON_AddItemToArray(names,
+				     cJSON_CreateString(profile_label(&set->items[v->a].profile)));
+		if (v->b != v->a)
+			cJSON_AddItemToArray(
+			    names, cJSON_CreateString(profile_label(&set->items[v->b].profile)));
+		if (v->port)
+			cJSON_AddNumberToObject(o, "port", v->port);
+		cJSON_AddStringToObject(o, "detail", v->detail);
+		cJSON_AddItemToArray(arr, o);
+	}
+	text = cJSON_Print(root);
+	cJSON_Delete(root);
+	if (!text) {
+		cli_errorf("check: out of memory");
+		return -1;
+	}
+	puts(text);
+	free(text);
+	return 0;
+}
+
+static void print_text(const struct instance_set *set, const struct violation_list *vl)
+{
+	for (size_t i = 0; i < set->n; i++) {
+		const struct instance *inst = &set->items[i];
+
+		printf("instance %-12s ports %u..%u  config %s%s\n", profile_label(&inst->profile),
+		       inst->ports.base, port_block_last(&inst->ports), inst->profile.config_path,
+		       inst->config_missing ? " (missing)" : "");
+	}
+	for (size_t i = 0; i < vl->n; i++)
+		printf("violation %s: %s\n", violation_kind_name(vl->items[i].kind),
+		       vl->items[i].detail);
+	if (vl->n == 0)
+		printf("ok: %zu instance%s, no violations\n", set->n, set->n == 1 ? "" : "s");
+	else
+		printf("%zu violation%s among %zu instances\n", vl->n, vl->n == 1 ? "" : "s",
+		       set->n);
+}
 
 int cmd_check(const struct cli_context *ctx, int argc, char **argv)
 {
-	(void)ctx;
-	(void)argc;
-	(void)argv;
-	cli_errorf("check: not implemented yet");
-	return EXIT_FAIL;
+	static const struct option options[] = {
+	    {"json", no_argument, NULL, 'j'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
+	};
+	struct instance_set set;
+	struct violation_list vl;
+	ocr_error err = {0};
+	bool json = false;
+	int opt, rc;
+
+	while ((opt = getopt_long(argc, argv, "+h", options, NULL)) != -1) {
+		switch (opt) {
+		case 'j':
+			json = true;
+			break;
+		case 'h':
+			usage(stdout);
+			return EXIT_OK;
+		default:
+			usage(stderr);
+			return EXIT_USAGE;
+		}
+	}
+	if (optind < argc) {
+		cli_errorf("check: unexpected argument '%s'", argv[optind]);
+		return EXIT_USAGE;
+	}
+	if (registry_scan(&ctx->env, &set, &err) < 0) {
+		err_prefix(&err, "check");
+		err_print(&err);
+		return EXIT_USAGE;
+	}
+	if (add_current(ctx, &set, &err) < 0) {
+		err_prefix(&err, "check");
+		err_print(&err);
+		instance_set_release(&set);
+		return EXIT_USAGE;
+	}
+	if (check_instances(set.items, set.n, &vl, &err) < 0) {
+		err_prefix(&err, "check");
+		err_print(&err);
+		instance_set_release(&set);
+		return EXIT_FAIL;
+	}
+	rc = vl.n ? EXIT_FAIL : EXIT_OK;
+	if (json) {
+		if (print_json(&set, &vl) < 0)
+			rc = EXIT_FAIL;
+	} else {
+		print_text(&set, &vl);
+	}
+	violation_list_release(&vl);
+	instance_set_release(&set);
+	return rc;
 }

@@ -50,6 +50,12 @@ int port_block_init(struct port_block *b, unsigned base, enum port_base_origin o
 int port_block_add_explicit(struct port_block *b, unsigned port, const char *source,
 			    ocr_error *err);
 unsigned port_block_last(const struct port_block *b);
+/* The range check of port_block_init() for a block filled by hand (an
+ * instance whose configured base is out of range is still loaded, so that
+ * check can report it). */
+int port_block_validate(const struct port_block *b, ocr_error *err);
+/* "--port", "OPENCLAW_GATEWAY_PORT", "gateway.port", ... for messages. */
+const char *port_base_origin_label(enum port_base_origin origin);
 /* Inside base..base+110 or one of the explicit ports. */
 bool port_block_owns(const struct port_block *b, unsigned port);
 /* Role of a port of the block ("browser control", ...), NULL if none. */
@@ -65,6 +71,9 @@ unsigned port_profile_hash_base(const char *name);
 /* Lowest base >= 18789 on the 120-port grid (18789 + k*120) whose block
  * collides with none of TAKEN; -1 if the grid is exhausted. */
 int port_alloc_base(const struct port_block *taken, size_t n_taken, unsigned *base, ocr_error *err);
+/* Same, on the same grid but starting at the first grid base >= MIN. */
+int port_alloc_base_from(const struct port_block *taken, size_t n_taken, unsigned min,
+			 unsigned *base, ocr_error *err);
 
 /* Parses "18789", "host:18789" or "[v6]:18789" (OPENCLAW_GATEWAY_PORT) or a
  * plain port; 1..65535. */

@@ -57,6 +57,14 @@ int profile_resolve(const char *name, const struct env_view *env, struct profile
 int profile_resolve_workspace(struct profile *p, const char *config_workspace,
 			      const struct env_view *env, ocr_error *err);
 
+/* Lexically normalises an absolute path (no "//", ".", "..", trailing "/")
+ * so instances can be compared by string; a relative path is an error. */
+int path_clean(const char *in, char *out, size_t len, ocr_error *err);
+/* path_clean() after expanding a leading "~" or "~/" to HOME; WHAT names the
+ * source in errors ("OPENCLAW_STATE_DIR"). */
+int path_expand(const char *in, const char *home, const char *what, char *out, size_t len,
+		ocr_error *err);
+
 /* "default" or the name, for messages. */
 const char *profile_label(const struct profile *p);
 const char *path_origin_label(enum path_origin origin);

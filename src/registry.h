@@ -7,6 +7,7 @@
 
 #include <cjson/cJSON.h>
 #include <stdbool.h>
+#include <sys/types.h>
 
 #include "error.h"
 #include "ports.h"
@@ -39,7 +40,14 @@ void instance_set_release(struct instance_set *set);
 /* Path of the registry file of explicit-path instances
  * (<home>/.config/openclaw-run/instances.json). */
 int registry_path(const struct env_view *env, char *buf, size_t len, ocr_error *err);
-/* Record (or update) an instance whose paths are not the profile defaults. */
+/* Record (or update) an instance whose paths are not the profile defaults.
+ * An entry is keyed by its (state dir, config path) pair; an unchanged
+ * registry is not rewritten. */
 int registry_record(const struct env_view *env, const struct profile *p, ocr_error *err);
+
+/* Same state dir and config path: the same instance seen twice. */
+bool instance_same_place(const struct instance *a, const struct instance *b);
+/* mkdir -p with MODE for the directories it creates. */
+int registry_mkdirs(const char *path, mode_t mode, ocr_error *err);
 
 #endif

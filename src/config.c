@@ -1,0 +1,271 @@
+/* Instance configs: see config.h. */
+#include "config.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "atomic_file.h"
+#include "json5.h"
+
+int config_load(const char *path, cJSON **root, bool *missing, ocr_error *err)
+{
+	char *text;
+	size_t len;
+	cJSON *tree;
+
+	*root = NULL;
+	*missing = false;
+	ocr_error why = {0};
+
+	if (read_whole_file(path, &text, &len, &why) < 0) {
+		if (why.errnum == ENOENT) {
+			*missing = true;
+			return 0;
+		}
+		if (err)
+			*err = why;
+		return -1;
+	}
+	if (json5_parse(text, len, path, &tree, err) < 0) {
+		free(text);
+		return -1;
+	}
+	free(text);
+	if (!cJSON_IsObject(tree)) {
+		cJSON_Delete(tree);
+		return err_set(err, 0, "%s: the top-level value is not an object", path);
+	}
+	*root = tree;
+	return 0;
+}
+
+const cJSON *config_get(const cJSON *root, const char *dotted)
+{
+	const cJSON *node = root;
+	const char *s = dotted;
+
+	while (node && *s) {
+		char key[256];
+		const char *dot = strchr(s, '.');
+		size_t n = dot ? (size_t)(dot - s) : strlen(s);
+
+		if (n >= sizeof(key) || !cJSON_IsObject(node))
+			return NULL;
+		memcpy(key, s, n);
+		key[n] = '\0';
+		node = cJSON_GetObjectItemCaseSensitive(node, key);
+		s += n + (dot ? 1 : 0);
+	}
+	return node;
+}
+
+const char *config_get_string(const cJSON *root, const char *dotted)
+{
+	const cJSON *v = config_get(root, dotted);
+
+	return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+int config_set(cJSON *root, const char *dotted, cJSON *value, ocr_error *err)
+{
+	cJSON *node = root;
+	const char *s = dotted;
+
+	if (!cJSON_IsObject(root)) {
+		cJSON_Delete(value);
+		return err_set(err, 0, "config: the top-level value is not an object");
+	}
+	for (;;) {
+		char key[256];
+		const char *dot = strchr(s, '.');
+		size_t n = dot ? (size_t)(dot - s) : strlen(s);
+		cJSON *child;
+
+		if (n == 0 || n >= sizeof(key)) {
+			cJSON_Delete(value);
+			return err_set(err, 0, "config key \"%s\": bad path", dotted);
+		}
+		memcpy(key, s, n);
+		key[n] = '\0';
+		child = cJSON_GetObjectItemCaseSensitive(node, key);
+		if (!dot) {
+			if (child && cJSON_Compare(child, value, true)) {
+				cJSON_Delete(value);
+				return 0;
+			}
+			/* ReplaceItemInObject, unlike ..ViaPointer, keeps the key. */
+			if (child ? !cJSON_ReplaceItemInObjectCaseSensitive(node, key, value)
+				  : !cJSON_AddItemToObject(node, key, value)) {
+				cJSON_Delete(value);
+				return err_set(err, ENOMEM, "config key %s", dotted);
+			}
+			return 1;
+		}
+		if (!child) {
+			child = cJSON_AddObjectToObject(node, key);
+			if (!child) {
+				cJSON_Delete(value);
+				return err_set(err, ENOMEM, "config key %s", dotted);
+			}
+		} else if (!cJSON_IsObject(child)) {
+			cJSON_Delete(value);
+			return err_set(err, 0, "config key %s: %.*s is not an object", dotted,
+				       (int)(dot - dotted), dotted);
+		}
+		node = child;
+		s = dot + 1;
+	}
+}
+
+/* A port from a JSON number; the key names it in errors. */
+static int number_port(const cJSON *v, const char *key, unsigned *port, ocr_error *err)
+{
+	double d = v->valuedouble;
+
+	if (!isfinite(d) || d != floor(d) || d < 1 || d > 65535)
+		return err_set(err, 0, "config key %s: %g is not a port (1..65535)", key, d);
+	*port = (unsigned)d;
+	return 0;
+}
+
+static bool local_host(const char *host, size_t n)
+{
+	static const char *const local[] = {"localhost", "127.0.0.1", "::1", "0.0.0.0", "::", NULL};
+
+	if (n == 0 || (n >= 4 && strncmp(host, "127.", 4) == 0))
+		return true;
+	for (size_t i = 0; local[i]; i++)
+		if (strlen(local[i]) == n && strncasecmp(host, local[i], n) == 0)
+			return true;
+	return false;
+}
+
+/* The TCP port a CDP URL points at on this host; false when the URL names
+ * another host (it takes no port here) or has no recognisable port. */
+static bool url_local_port(const char *url, unsigned *port)
+{
+	const char *host = strstr(url, "://"), *end, *colon = NULL;
+	size_t scheme_len, host_len;
+	unsigned long v;
+
+	if (!host)
+		return false;
+	scheme_len = (size_t)(host - url);
+	host += 3;
+	if (strchr(host, '@') && (!strchr(host, '/') || strchr(host, '@') < strchr(host, '/')))
+		host = strchr(host, '@') + 1;
+	if (*host == '[') {
+		end = strchr(host, ']');
+		if (!end)
+			return false;
+		host_len = (size_t)(end - host - 1);
+		if (end[1] == ':')
+			colon = end + 1;
+		host++;
+	} else {
+		end = host + strcspn(host, ":/?#");
+		host_len = (size_t)(end - host);
+		if (*end == ':')
+			colon = end;
+	}
+	if (!local_host(host, host_len))
+		return false;
+	if (colon) {
+		char *stop;
+
+		v = strtoul(colon + 1, &stop, 10);
+		if (stop == colon + 1 || (*stop && !strchr("/?#", *stop)) || v < 1 || v > 65535)
+			return false;
+		*port = (unsigned)v;
+		return true;
+	}
+	if ((scheme_len == 4 && strncasecmp(url, "http", 4) == 0) ||
+	    (scheme_len == 2 && strncasecmp(url, "ws", 2) == 0))
+		*port = 80;
+	else if ((scheme_len == 5 && strncasecmp(url, "https", 5) == 0) ||
+		 (scheme_len == 3 && strncasecmp(url, "wss", 3) == 0))
+		*port = 443;
+	else
+		return false;
+	return true;
+}
+
+static int add_url(const cJSON *v, const char *key, struct port_block *b, ocr_error *err)
+{
+	unsigned port = 0;
+
+	if (!v)
+		return 0;
+	if (!cJSON_IsString(v))
+		return err_set(err, 0, "config key %s: not a string", key);
+	if (url_local_port(v->valuestring, &port))
+		return port_block_add_explicit(b, port, key, err);
+	return 0;
+}
+
+static int add_number(const cJSON *v, const char *key, struct port_block *b, ocr_error *err)
+{
+	unsigned port = 0;
+
+	if (!v || cJSON_IsNull(v))
+		return 0;
+	if (!cJSON_IsNumber(v))
+		return err_set(err, 0, "config key %s: not a number", key);
+	if (number_port(v, key, &port, err) < 0)
+		return -1;
+	return port_block_add_explicit(b, port, key, err);
+}
+
+int config_collect_explicit_ports(const cJSON *root, struct port_block *b, ocr_error *err)
+{
+	const cJSON *profiles, *prof;
+
+	if (!root)
+		return 0;
+	if (add_url(config_get(root, "browser.cdpUrl"), "browser.cdpUrl", b, err) < 0 ||
+	    add_number(config_get(root, "mcp.apps.sandboxPort"), "mcp.apps.sandboxPort", b, err) <
+		0 ||
+	    add_number(config_get(root, "canvasHost.port"), "canvasHost.port", b, err) < 0)
+		return -1;
+	profiles = config_get(root, "browser.profiles");
+	cJSON_ArrayForEach(prof, profiles)
+	{
+		char key[160];
+
+		if (!cJSON_IsObject(prof) || !prof->string)
+			continue;
+		snprintf(key, sizeof(key), "browser.profiles.%.64s.cdpPort", prof->string);
+		if (add_number(cJSON_GetObjectItemCaseSensitive(prof, "cdpPort"), key, b, err) < 0)
+			return -1;
+		snprintf(key, sizeof(key), "browser.profiles.%.64s.cdpUrl", prof->string);
+		if (add_url(cJSON_GetObjectItemCaseSensitive(prof, "cdpUrl"), key, b, err) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+int config_write(const char *path, const cJSON *root, ocr_error *err)
+{
+	char *text = cJSON_Print(root);
+	size_t len;
+	int rc;
+
+	if (!text)
+		return err_set(err, ENOMEM, "write %s", path);
+	len = strlen(text);
+	/* A trailing newline, as editors leave it: text files end in one. */
+	char *with_nl = realloc(text, len + 2);
+	if (!with_nl) {
+		free(text);
+		return err_set(err, ENOMEM, "write %s", path);
+	}
+	with_nl[len] = '\n';
+	with_nl[len + 1] = '\0';
+	rc = atomic_write_file(path, with_nl, len + 1, 0600, err);
+	free(with_nl);
+	return rc;
+}

@@ -1,0 +1,416 @@
+/* Instances and the host's registry of them: see registry.h. */
+#include "registry.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+
+#include "atomic_file.h"
+#include "config.h"
+
+#define REGISTRY_REL ".config/openclaw-run/instances.json"
+
+static bool is_dir(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+/* Base precedence as upstream's resolveGatewayPort: flag, env, config, then
+ * the default (18789, or a hash of a profile's name). An out-of-range base
+ * is kept, not refused, so that check can report it as a violation. */
+static int choose_base(struct instance *inst, const char *env_port, unsigned port_flag,
+		       ocr_error *err)
+{
+	struct port_block *b = &inst->ports;
+	const cJSON *cfg = config_get(inst->config, "gateway.port");
+
+	memset(b, 0, sizeof(*b));
+	if (port_flag) {
+		b->base = port_flag;
+		b->origin = PORT_FROM_FLAG;
+	} else if (env_port && *env_port) {
+		if (port_parse(env_port, &b->base, err) < 0)
+			return err_prefix(err, "OPENCLAW_GATEWAY_PORT");
+		b->origin = PORT_FROM_ENV;
+	} else if (cfg && !cJSON_IsNull(cfg)) {
+		double d = cfg->valuedouble;
+
+		if (!cJSON_IsNumber(cfg) || !isfinite(d) || d != floor(d))
+			return err_set(err, 0, "%s: gateway.port is not an integer",
+				       inst->profile.config_path);
+		if (d > 0) {
+			b->base = d > 999999 ? 999999 : (unsigned)d;
+			b->origin = PORT_FROM_CONFIG;
+		}
+	}
+	if (b->base == 0) {
+		if (inst->profile.name[0]) {
+			b->base = port_profile_hash_base(inst->profile.name);
+			b->origin = PORT_FROM_HASH;
+		} else {
+			b->base = PORT_DEFAULT_BASE;
+			b->origin = PORT_FROM_DEFAULT;
+		}
+	}
+	if (config_collect_explicit_ports(inst->config, b, err) < 0)
+		return err_prefix(err, "%s", inst->profile.config_path);
+	return 0;
+}
+
+/* Config, workspace and ports of an instance whose profile paths are set. */
+static int instance_finish(struct instance *inst, const struct env_view *env,
+			   const char *recorded_workspace, unsigned port_flag, ocr_error *err)
+{
+	const cJSON *ws;
+
+	if (config_load(inst->profile.config_path, &inst->config, &inst->config_missing, err) < 0)
+		return -1;
+	ws = config_get(inst->config, "agents.defaults.workspace");
+	if (ws && !cJSON_IsNull(ws) && !cJSON_IsString(ws))
+		return err_set(err, 0, "%s: agents.defaults.workspace is not a string",
+			       inst->profile.config_path);
+	if (cJSON_IsString(ws) && ws->valuestring[0]) {
+		if (profile_resolve_workspace(&inst->profile, ws->valuestring, env, err) < 0)
+			return -1;
+	} else if (recorded_workspace) {
+		snprintf(inst->profile.workspace, sizeof(inst->profile.workspace), "%s",
+			 recorded_workspace);
+		inst->profile.workspace_origin = ORIGIN_REGISTRY;
+	} else if (profile_resolve_workspace(&inst->profile, NULL, env, err) < 0) {
+		return -1;
+	}
+	return choose_base(inst, env ? env->gateway_port : NULL, port_flag, err);
+}
+
+int instance_load(const char *profile_name, const struct env_view *env, unsigned port_flag,
+		  struct instance *out, ocr_error *err)
+{
+	memset(out, 0, sizeof(*out));
+	if (profile_resolve(profile_name, env, &out->profile, err) < 0)
+		return -1;
+	if (instance_finish(out, env, NULL, port_flag, err) < 0) {
+		err_prefix(err, "profile %s", profile_label(&out->profile));
+		instance_release(out);
+		return -1;
+	}
+	return 0;
+}
+
+void instance_release(struct instance *inst)
+{
+	cJSON_Delete(inst->config);
+	inst->config = NULL;
+}
+
+bool instance_same_place(const struct instance *a, const struct instance *b)
+{
+	return strcmp(a->profile.state_dir, b->profile.state_dir) == 0 &&
+	       strcmp(a->profile.config_path, b->profile.config_path) == 0;
+}
+
+static int set_push(struct instance_set *set, struct instance *inst, ocr_error *err)
+{
+	struct instance *bigger = realloc(set->items, (set->n + 1) * sizeof(*bigger));
+
+	if (!bigger) {
+		instance_release(inst);
+		return err_set(err, ENOMEM, "instance list");
+	}
+	set->items = bigger;
+	set->items[set->n++] = *inst;
+	return 0;
+}
+
+static void set_remove(struct instance_set *set, size_t i)
+{
+	instance_release(&set->items[i]);
+	memmove(&set->items[i], &set->items[i + 1], (set->n - i - 1) * sizeof(set->items[0]));
+	set->n--;
+}
+
+static int cmp_names(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Profile names of the ~/.openclaw* directories, sorted; "" is the default. */
+static int scan_home(const char *home, char ***names, size_t *n, ocr_error *err)
+{
+	DIR *dir = opendir(home);
+	struct dirent *de;
+	bool has_default = false;
+	char path[PATH_MAX];
+
+	*names = NULL;
+	*n = 0;
+	if (!dir)
+		return errno == ENOENT ? 0 : err_set(err, errno, "open home %s", home);
+	while ((de = readdir(dir)) != NULL) {
+		const char *name = NULL;
+
+		if (strcmp(de->d_name, ".openclaw") == 0 || strcmp(de->d_name, ".clawdbot") == 0)
+			name = "";
+		else if (strncmp(de->d_name, ".openclaw-", 10) == 0 &&
+			 profile_name_check(de->d_name + 10, NULL) == 0 &&
+			 strcasecmp(de->d_name + 10, "default") != 0)
+			name = de->d_name + 10;
+		if (!name || (!*name && has_default))
+			continue;
+		if (snprintf(path, sizeof(path), "%s/%s", home, de->d_name) >= (int)sizeof(path) ||
+		    !is_dir(path))
+			continue;
+		char **bigger = realloc(*names, (*n + 1) * sizeof(char *));
+		char *copy = strdup(name);
+
+		if (!bigger || !copy) {
+			free(copy);
+			if (bigger)
+				*names = bigger;
+			closedir(dir);
+			return err_set(err, ENOMEM, "scan %s", home);
+		}
+		*names = bigger;
+		(*names)[(*n)++] = copy;
+		has_default |= !*name;
+	}
+	closedir(dir);
+	if (*n > 1)
+		qsort(*names, *n, sizeof(char *), cmp_names);
+	return 0;
+}
+
+static int load_recorded(const struct profile *home_profile, const cJSON *entry,
+			 struct instance *inst, bool *stale, ocr_error *err)
+{
+	const char *name = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(entry, "name"));
+	const char *state =
+	    cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(entry, "state_dir"));
+	const char *config =
+	    cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(entry, "config_path"));
+	const char *ws = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(entry, "workspace"));
+	struct profile *p = &inst->profile;
+
+	memset(inst, 0, sizeof(*inst));
+	*stale = false;
+	if (!state || !config)
+		return err_set(err, 0, "an entry lacks state_dir or config_path");
+	if (name && *name && strcasecmp(name, "default") != 0) {
+		if (profile_name_check(name, err) < 0)
+			return -1;
+		snprintf(p->name, sizeof(p->name), "%s", name);
+	}
+	snprintf(p->home, sizeof(p->home), "%s", home_profile->home);
+	if (path_clean(state, p->state_dir, sizeof(p->state_dir), err) < 0 ||
+	    path_clean(config, p->config_path, sizeof(p->config_path), err) < 0)
+		return -1;
+	p->state_origin = p->config_origin = ORIGIN_REGISTRY;
+	if (instance_finish(inst, NULL, ws && *ws ? ws : NULL, 0, err) < 0) {
+		instance_release(inst);
+		return err_prefix(err, "profile %s", profile_label(p));
+	}
+	/* Removed by hand since it was recorded: nothing left to check. */
+	*stale = inst->config_missing && !is_dir(p->state_dir);
+	return 0;
+}
+
+static int scan_registry(const struct env_view *env, const struct profile *home_profile,
+			 struct instance_set *set, ocr_error *err)
+{
+	char path[PATH_MAX];
+	cJSON *root, *entry;
+	bool missing;
+	size_t scanned = set->n;
+
+	if (registry_path(env, path, sizeof(path), err) < 0)
+		return -1;
+	if (config_load(path, &root, &missing, err) < 0)
+		return -1;
+	cJSON_ArrayForEach(entry, cJSON_GetObjectItemCaseSensitive(root, "instances"))
+	{
+		struct instance inst;
+		bool stale, dup = false;
+
+		if (load_recorded(home_profile, entry, &inst, &stale, err) < 0) {
+			cJSON_Delete(root);
+			return err_prefix(err, "registry %s", path);
+		}
+		for (size_t i = 0; i < set->n && !dup; i++)
+			dup = instance_same_place(&set->items[i], &inst);
+		if (stale || dup) {
+			instance_release(&inst);
+			continue;
+		}
+		/* A profile dir found by the scan without a config of its own is
+		 * this recorded instance's state dir, not a second instance. */
+		for (size_t i = 0; i < scanned; i++) {
+			if (set->items[i].config_missing &&
+			    strcmp(set->items[i].profile.state_dir, inst.profile.state_dir) == 0) {
+				set_remove(set, i);
+				scanned--;
+				break;
+			}
+		}
+		if (set_push(set, &inst, err) < 0) {
+			cJSON_Delete(root);
+			return -1;
+		}
+	}
+	cJSON_Delete(root);
+	return 0;
+}
+
+int registry_scan(const struct env_view *env, struct instance_set *out, ocr_error *err)
+{
+	/* Only where the home is: other profiles are read at their own paths. */
+	struct env_view clean = {.home = env->home,
+				 .openclaw_home = env->openclaw_home,
+				 .dir_exists = env->dir_exists ? env->dir_exists : is_dir};
+	struct profile home_profile;
+	char **names;
+	size_t n;
+	int rc = 0;
+
+	memset(out, 0, sizeof(*out));
+	if (profile_resolve(NULL, &clean, &home_profile, err) < 0)
+		return -1;
+	if (scan_home(home_profile.home, &names, &n, err) < 0)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		struct instance inst;
+
+		if (rc == 0 &&
+		    (instance_load(names[i][0] ? names[i] : NULL, &clean, 0, &inst, err) < 0 ||
+		     set_push(out, &inst, err) < 0))
+			rc = -1;
+		free(names[i]);
+	}
+	free(names);
+	if (rc == 0)
+		rc = scan_registry(env, &home_profile, out, err);
+	if (rc < 0)
+		instance_set_release(out);
+	return rc;
+}
+
+void instance_set_release(struct instance_set *set)
+{
+	for (size_t i = 0; i < set->n; i++)
+		instance_release(&set->items[i]);
+	free(set->items);
+	set->items = NULL;
+	set->n = 0;
+}
+
+int registry_path(const struct env_view *env, char *buf, size_t len, ocr_error *err)
+{
+	struct env_view clean = {.home = env->home, .openclaw_home = env->openclaw_home};
+	struct profile p;
+
+	if (profile_resolve(NULL, &clean, &p, err) < 0)
+		return -1;
+	if (snprintf(buf, len, "%s/%s", strcmp(p.home, "/") == 0 ? "" : p.home, REGISTRY_REL) >=
+	    (int)len)
+		return err_set(err, ENAMETOOLONG, "registry path under %s", p.home);
+	return 0;
+}
+
+int registry_mkdirs(const char *path, mode_t mode, ocr_error *err)
+{
+	char buf[PATH_MAX];
+	size_t n = strlen(path);
+
+	if (n >= sizeof(buf))
+		return err_set(err, ENAMETOOLONG, "%s", path);
+	memcpy(buf, path, n + 1);
+	for (char *s = buf + 1;; s++) {
+		if (*s != '/' && *s != '\0')
+			continue;
+		char saved = *s;
+
+		*s = '\0';
+		if (mkdir(buf, mode) < 0) {
+			if (errno != EEXIST)
+				return err_set(err, errno, "create directory %s", buf);
+			if (!is_dir(buf))
+				return err_set(err, ENOTDIR, "create directory %s", buf);
+		}
+		*s = saved;
+		if (!saved)
+			break;
+	}
+	return 0;
+}
+
+static cJSON *record_entry(const struct profile *p)
+{
+	cJSON *e = cJSON_CreateObject();
+
+	if (!e || !cJSON_AddStringToObject(e, "name", p->name) ||
+	    !cJSON_AddStringToObject(e, "state_dir", p->state_dir) ||
+	    !cJSON_AddStringToObject(e, "config_path", p->config_path) ||
+	    !cJSON_AddStringToObject(e, "workspace", p->workspace)) {
+		cJSON_Delete(e);
+		return NULL;
+	}
+	return e;
+}
+
+int registry_record(const struct env_view *env, const struct profile *p, ocr_error *err)
+{
+	char path[PATH_MAX], dir[PATH_MAX];
+	cJSON *root, *list, *entry, *fresh, *old = NULL;
+	bool missing;
+	int rc;
+
+	if (registry_path(env, path, sizeof(path), err) < 0)
+		return -1;
+	if (config_load(path, &root, &missing, err) < 0)
+		return err_prefix(err, "registry");
+	if (!root && !(root = cJSON_CreateObject()))
+		return err_set(err, ENOMEM, "registry %s", path);
+	list = cJSON_GetObjectItemCaseSensitive(root, "instances");
+	if (!list)
+		list = cJSON_AddArrayToObject(root, "instances");
+	if (!cJSON_IsArray(list)) {
+		cJSON_Delete(root);
+		return err_set(err, 0, "registry %s: \"instances\" is not an array", path);
+	}
+	cJSON_ArrayForEach(entry, list)
+	{
+		const char *s =
+		    cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(entry, "state_dir"));
+		const char *c =
+		    cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(entry, "config_path"));
+
+		if (s && c && strcmp(s, p->state_dir) == 0 && strcmp(c, p->config_path) == 0)
+			old = entry;
+	}
+	fresh = record_entry(p);
+	if (!fresh) {
+		cJSON_Delete(root);
+		return err_set(err, ENOMEM, "registry %s", path);
+	}
+	if (old && cJSON_Compare(old, fresh, true)) {
+		cJSON_Delete(fresh);
+		cJSON_Delete(root);
+		return 0;
+	}
+	if (old)
+		cJSON_ReplaceItemViaPointer(list, old, fresh);
+	else
+		cJSON_AddItemToArray(list, fresh);
+	snprintf(dir, sizeof(dir), "%s", path);
+	*strrchr(dir, '/') = '\0';
+	rc = registry_mkdirs(dir, 0700, err);
+	if (rc == 0)
+		rc = config_write(path, root, err);
+	cJSON_Delete(root);
+	return rc < 0 ? err_prefix(err, "registry") : 0;
+}

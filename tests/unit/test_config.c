@@ -1,0 +1,198 @@
+/* Config files: load, dotted access, round trip keeping unknown keys,
+ * explicit ports; and the atomic write underneath. */
+#include <criterion/criterion.h>
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "atomic_file.h"
+#include "config.h"
+
+static char dir[64];
+
+static void make_dir(void)
+{
+	snprintf(dir, sizeof(dir), "/tmp/ocr-config-XXXXXX");
+	cr_assert_not_null(mkdtemp(dir));
+}
+
+static void remove_dir(void)
+{
+	char cmd[128];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	cr_assert_eq(system(cmd), 0);
+}
+
+static void put(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+
+	cr_assert_not_null(f);
+	fputs(text, f);
+	fclose(f);
+}
+
+static char *slurp(const char *path)
+{
+	char *data = NULL;
+
+	cr_assert_eq(read_whole_file(path, &data, NULL, NULL), 0, "%s", path);
+	return data;
+}
+
+TestSuite(config, .init = make_dir, .fini = remove_dir);
+
+Test(config, missing_file_is_not_an_error)
+{
+	char path[128];
+	cJSON *root = (cJSON *)1;
+	bool missing = false;
+
+	snprintf(path, sizeof(path), "%s/none.json", dir);
+	cr_assert_eq(config_load(path, &root, &missing, NULL), 0);
+	cr_assert(missing);
+	cr_assert_null(root);
+}
+
+Test(config, broken_file_names_path_line_column)
+{
+	char path[128];
+	cJSON *root;
+	bool missing;
+	ocr_error err = {0};
+
+	snprintf(path, sizeof(path), "%s/bad.json", dir);
+	put(path, "{\n  gateway: {\n    port: 18789\n    bind: 'x'\n  }\n}\n");
+	cr_assert_eq(config_load(path, &root, &missing, &err), -1);
+	cr_assert(strstr(err.msg, "bad.json:4:5:"), "%s", err.msg);
+	put(path, "[1, 2]");
+	cr_assert_eq(config_load(path, &root, &missing, &err), -1);
+	cr_assert(strstr(err.msg, "not an object"), "%s", err.msg);
+}
+
+Test(config, get_and_set)
+{
+	cJSON *root = cJSON_Parse("{\"gateway\": {\"port\": 1, \"auth\": \"x\"}}");
+	ocr_error err = {0};
+
+	cr_assert_eq(config_get(root, "gateway.port")->valueint, 1);
+	cr_assert_null(config_get(root, "gateway.nope"));
+	cr_assert_null(config_get(root, "gateway.port.deeper"));
+	cr_assert_null(config_get_string(root, "gateway.port"));
+	cr_assert_eq(config_set(root, "gateway.port", cJSON_CreateNumber(1), &err), 0);
+	cr_assert_eq(config_set(root, "gateway.port", cJSON_CreateNumber(2), &err), 1);
+	cr_assert_eq(config_get(root, "gateway.port")->valueint, 2);
+	cr_assert_eq(config_set(root, "a.b.c", cJSON_CreateString("v"), &err), 1);
+	cr_assert_str_eq(config_get_string(root, "a.b.c"), "v");
+	cr_assert_eq(config_set(root, "gateway.auth.mode", cJSON_CreateString("t"), &err), -1);
+	cr_assert(strstr(err.msg, "gateway.auth is not an object"), "%s", err.msg);
+	cJSON_Delete(root);
+}
+
+Test(config, round_trip_keeps_unknown_keys)
+{
+	char path[128];
+	cJSON *root, *again;
+	bool missing;
+	struct stat st;
+
+	snprintf(path, sizeof(path), "%s/openclaw.json", dir);
+	put(path, "// user's file\n{ channels: { telegram: { token: 'abc', }, }, "
+		  "gateway: { port: 19001, custom: [1, {x: null}] }, }\n");
+	cr_assert_eq(config_load(path, &root, &missing, NULL), 0);
+	cr_assert_eq(config_set(root, "gateway.bind", cJSON_CreateString("loopback"), NULL), 1);
+	cr_assert_eq(config_write(path, root, NULL), 0);
+	cr_assert_eq(stat(path, &st), 0);
+	cr_assert_eq(st.st_mode & 0777, 0600);
+	cr_assert_eq(config_load(path, &again, &missing, NULL), 0);
+	cr_assert(cJSON_Compare(root, again, true));
+	cr_assert_str_eq(config_get_string(again, "channels.telegram.token"), "abc");
+	cr_assert_eq(config_get(again, "gateway.port")->valueint, 19001);
+	cJSON_Delete(root);
+	cJSON_Delete(again);
+}
+
+Test(config, explicit_ports)
+{
+	cJSON *root = cJSON_Parse("{\"browser\": {\"cdpUrl\": \"http://127.0.0.1:9222/\","
+				  "\"profiles\": {\"work\": {\"cdpPort\": 18850},"
+				  "\"remote\": {\"cdpUrl\": \"ws://chrome.example.com:9333\"},"
+				  "\"v6\": {\"cdpUrl\": \"http://[::1]:9444\"},"
+				  "\"bare\": {\"cdpUrl\": \"http://localhost\"}}},"
+				  "\"mcp\": {\"apps\": {\"sandboxPort\": 18000}},"
+				  "\"canvasHost\": {\"port\": 18001}}");
+	struct port_block b;
+	ocr_error err = {0};
+
+	cr_assert_eq(port_block_init(&b, 30000, PORT_FROM_CONFIG, NULL), 0);
+	cr_assert_eq(config_collect_explicit_ports(root, &b, &err), 0, "%s", err.msg);
+	cr_assert_eq(b.n_explicit, 6);
+	cr_assert(port_block_owns(&b, 9222));
+	cr_assert(port_block_owns(&b, 18850));
+	cr_assert(port_block_owns(&b, 9444));
+	cr_assert(port_block_owns(&b, 80));
+	cr_assert(port_block_owns(&b, 18000));
+	cr_assert(port_block_owns(&b, 18001));
+	cr_assert_not(port_block_owns(&b, 9333), "a remote browser takes no local port");
+	cr_assert_str_eq(port_role_of(&b, 18850), "browser.profiles.work.cdpPort");
+	cJSON_Delete(root);
+
+	root = cJSON_Parse("{\"browser\": {\"profiles\": {\"w\": {\"cdpPort\": 70000}}}}");
+	cr_assert_eq(port_block_init(&b, 30000, PORT_FROM_CONFIG, NULL), 0);
+	cr_assert_eq(config_collect_explicit_ports(root, &b, &err), -1);
+	cr_assert(strstr(err.msg, "browser.profiles.w.cdpPort"), "%s", err.msg);
+	cJSON_Delete(root);
+	root = cJSON_Parse("{\"mcp\": {\"apps\": {\"sandboxPort\": \"x\"}}}");
+	cr_assert_eq(config_collect_explicit_ports(root, &b, &err), -1);
+	cr_assert(strstr(err.msg, "mcp.apps.sandboxPort"), "%s", err.msg);
+	cJSON_Delete(root);
+}
+
+Test(config, atomic_write_replaces_whole_file)
+{
+	char path[128];
+	char *data;
+
+	snprintf(path, sizeof(path), "%s/f", dir);
+	put(path, "old contents that are longer");
+	cr_assert_eq(atomic_write_file(path, "new", 3, 0640, NULL), 0);
+	data = slurp(path);
+	cr_assert_str_eq(data, "new");
+	free(data);
+}
+
+Test(config, atomic_write_failure_leaves_old_file)
+{
+	char path[128], sub[128];
+	char *data;
+	ocr_error err = {0};
+
+	/* A directory where the temp file cannot be created (root ignores
+	 * permissions, so make the target's "directory" a file instead). */
+	snprintf(path, sizeof(path), "%s/keep", dir);
+	put(path, "precious");
+	snprintf(sub, sizeof(sub), "%s/keep/child", dir);
+	cr_assert_eq(atomic_write_file(sub, "x", 1, 0600, &err), -1);
+	cr_assert_eq(err.errnum, ENOTDIR);
+	/* Renaming over a directory fails after the temp file was written: the
+	 * directory is untouched and no temp file is left behind. */
+	snprintf(sub, sizeof(sub), "%s/adir", dir);
+	cr_assert_eq(mkdir(sub, 0700), 0);
+	cr_assert_eq(atomic_write_file(sub, "x", 1, 0600, &err), -1);
+	cr_assert(strstr(err.msg, "rename"), "%s", err.msg);
+	data = slurp(path);
+	cr_assert_str_eq(data, "precious");
+	free(data);
+	DIR *d = opendir(dir);
+	struct dirent *de;
+
+	cr_assert_not_null(d);
+	while ((de = readdir(d)) != NULL)
+		cr_assert_null(strstr(de->d_name, ".tmp."), "left behind: %s", de->d_name);
+	closedir(d);
+}
