@@ -1,0 +1,232 @@
+/* `gateway`, `status`, `stop`, `list` with the fake gateway: the life cycle,
+ * the environment, the lock, --detach, refusals. Supervision under failure
+ * (restarts, crash loop, signals) is in test_gateway_supervision.c. */
+#include "gateway_util.h"
+
+Test(gateway, starts_ready_reports_status_and_stops)
+{
+	struct gw g;
+	struct run_result r;
+	int code;
+
+	gw_init(&g, "main");
+	pid_t launcher = gw_start(&g, NULL);
+	cr_assert_eq(gw_wait_status(&g, 0, 120), 0, "never healthy: %s", gw_launcher_log(&g, 0));
+
+	cJSON *st = gw_status_json(&g, &code);
+	cr_assert_eq(code, 0);
+	cr_assert_str_eq(cJSON_GetObjectItem(st, "state")->valuestring, "running");
+	cr_assert(cJSON_IsTrue(cJSON_GetObjectItem(st, "healthy")));
+	cr_assert_eq(gw_json_num(st, "supervisor_pid"), launcher);
+	pid_t child = (pid_t)gw_json_num(st, "child_pid");
+	cr_assert_gt(child, 0);
+	cr_assert(gw_pid_alive(child));
+	cr_assert_eq(gw_json_num(cJSON_GetObjectItem(st, "ports"), "base"), g.base);
+	cr_assert_eq(gw_json_num(cJSON_GetObjectItem(st, "healthz"), "status"), 200);
+	cr_assert_eq(gw_json_num(cJSON_GetObjectItem(st, "readyz"), "status"), 200);
+	cJSON_Delete(st);
+
+	/* The gateway got the profile's environment and nothing of ours. */
+	char path[PATH_MAX + 32], want[64];
+	snprintf(path, sizeof(path), "%s/fake-gateway.env", g.state_dir);
+	char *env = read_text_file(path);
+	cr_assert_not_null(env);
+	snprintf(want, sizeof(want), "OPENCLAW_GATEWAY_PORT=%u\n", g.base);
+	cr_assert(strstr(env, want), "%s", env);
+	cr_assert(strstr(env, "OPENCLAW_STATE_DIR="), "%s", env);
+	cr_assert(strstr(env, "OPENCLAW_GATEWAY_TOKEN="), "%s", env);
+	cr_assert(strstr(env, "NODE_COMPILE_CACHE="), "%s", env);
+	cr_assert_null(strstr(env, "OPENCLAW_GATEWAY_URL"), "leaked: %s", env);
+	cr_assert_null(strstr(env, "XDG_RUNTIME_DIR"), "leaked: %s", env);
+	free(env);
+
+	/* Human status names the pids and the probes. */
+	cr_assert_eq(gw_ocr(&g, &r, "--profile", "main", "status", NULL), 0);
+	cr_assert_eq(r.exit_code, 0);
+	cr_assert(strstr(r.out, "running, healthy"), "%s", r.out);
+	cr_assert(strstr(r.out, "/readyz"), "%s", r.out);
+	run_result_free(&r);
+
+	cr_assert_eq(gw_ocr(&g, &r, "--profile", "main", "stop", NULL), 0);
+	cr_assert_eq(r.exit_code, 0, "stop: %s%s", r.out, r.err);
+	run_result_free(&r);
+	cr_assert_eq(gw_wait_exit(&g, launcher, 30), 0, "%s", gw_launcher_log(&g, 0));
+	cr_assert(gw_wait_pid_gone(child, 10));
+	cr_assert_eq(gw_wait_status(&g, 3, 10), 3);
+	cr_assert_eq(gw_fake_log_count(&g, "stop on signal"), 1);
+	gw_cleanup(&g);
+}
+
+Test(gateway, second_launcher_is_refused_naming_the_pid)
+{
+	struct gw g;
+	struct run_result r;
+	char pid[32];
+
+	gw_init(&g, "main");
+	pid_t launcher = gw_start(&g, NULL);
+	cr_assert_eq(gw_wait_status(&g, 0, 120), 0, "%s", gw_launcher_log(&g, 0));
+	cr_assert_eq(
+	    gw_ocr(&g, &r, "--profile", "main", "gateway", "--gateway-cmd", FAKE_GATEWAY, NULL), 0);
+	cr_assert_eq(r.exit_code, 1, "%s%s", r.out, r.err);
+	snprintf(pid, sizeof(pid), "pid %ld", (long)launcher);
+	cr_assert(strstr(r.err, "already running") && strstr(r.err, pid), "%s", r.err);
+	run_result_free(&r);
+	/* The first one is unharmed. */
+	cr_assert_eq(gw_wait_status(&g, 0, 10), 0);
+	gw_cleanup(&g);
+}
+
+Test(gateway, status_exit_codes)
+{
+	struct gw g;
+
+	gw_init(&g, "main");
+	cr_assert_eq(gw_wait_status(&g, 3, 1), 3); /* never started */
+	/* Listening but not ready: running, unhealthy. */
+	gw_start(&g, "--env", "FAKE_READY_DELAY_MS=600000", NULL);
+	cr_assert_eq(gw_wait_status(&g, 1, 60), 1);
+	int code;
+	cJSON *st = gw_status_json(&g, &code);
+	cr_assert_eq(code, 1);
+	cr_assert_eq(gw_json_num(cJSON_GetObjectItem(st, "healthz"), "status"), 200);
+	cr_assert_eq(gw_json_num(cJSON_GetObjectItem(st, "readyz"), "status"), 503);
+	cJSON_Delete(st);
+	gw_cleanup(&g);
+}
+
+Test(gateway, detach_returns_when_ready_and_stop_ends_it)
+{
+	struct gw g;
+	struct run_result r;
+
+	gw_init(&g, "rescue");
+	cr_assert_eq(gw_ocr(&g, &r, "--profile", "rescue", "gateway", "--detach", "--gateway-cmd",
+			    FAKE_GATEWAY, "--env", "FAKE_READY_DELAY_MS=1500", NULL),
+		     0);
+	cr_assert_eq(r.exit_code, 0, "%s%s", r.out, r.err);
+	cr_assert(strstr(r.out, "ready"), "%s", r.out);
+	run_result_free(&r);
+	/* Ready means ready: no polling needed. */
+	cr_assert_eq(gw_wait_status(&g, 0, 0), 0);
+	cJSON *st = gw_status_json(&g, NULL);
+	pid_t sup = (pid_t)gw_json_num(st, "supervisor_pid");
+	pid_t child = (pid_t)gw_json_num(st, "child_pid");
+	cJSON_Delete(st);
+
+	char log[PATH_MAX + 64];
+	snprintf(log, sizeof(log), "%s/logs/openclaw-run.log", g.state_dir);
+	char *text = read_text_file(log);
+	cr_assert_not_null(text);
+	cr_assert(strstr(text, "gateway ready"), "%s", text);
+	cr_assert(strstr(text, "fake-gateway: pid"), "gateway output not logged: %s", text);
+	free(text);
+
+	cr_assert_eq(gw_ocr(&g, &r, "--profile", "rescue", "stop", NULL), 0);
+	cr_assert_eq(r.exit_code, 0, "%s%s", r.out, r.err);
+	run_result_free(&r);
+	cr_assert_not(gw_pid_alive(sup));
+	cr_assert_not(gw_pid_alive(child));
+	cr_assert_eq(gw_wait_status(&g, 3, 0), 3);
+	gw_cleanup(&g);
+}
+
+Test(gateway, detach_failure_prints_the_log_tail)
+{
+	struct gw g;
+	struct run_result r;
+
+	gw_init(&g, "main");
+	cr_assert_eq(gw_ocr(&g, &r, "--profile", "main", "gateway", "--detach", "--gateway-cmd",
+			    FAKE_GATEWAY, "--env", "FAKE_MODE=exit78", NULL),
+		     0);
+	cr_assert_eq(r.exit_code, 78, "%s%s", r.out, r.err);
+	cr_assert(strstr(r.err, "fake-gateway: exit78"), "no log tail: %s", r.err);
+	run_result_free(&r);
+	cr_assert_eq(gw_wait_status(&g, 3, 10), 3);
+	gw_cleanup(&g);
+}
+
+Test(gateway, list_shows_every_profile)
+{
+	struct gw g;
+	struct run_result r;
+
+	gw_init(&g, "main");
+	gw_setup_profile(&g, "rescue", g.base + 120 < 65000 ? g.base + 120 : g.base - 120);
+	gw_start(&g, NULL);
+	cr_assert_eq(gw_wait_status(&g, 0, 120), 0, "%s", gw_launcher_log(&g, 0));
+	cr_assert_eq(gw_ocr(&g, &r, "list", NULL), 0);
+	cr_assert_eq(r.exit_code, 0, "%s", r.err);
+	cr_assert(strstr(r.out, "main") && strstr(r.out, "rescue"), "%s", r.out);
+	cr_assert(strstr(r.out, "healthy"), "%s", r.out);
+	cr_assert(strstr(r.out, "stopped"), "%s", r.out);
+	run_result_free(&r);
+
+	cr_assert_eq(gw_ocr(&g, &r, "list", "--json", NULL), 0);
+	cJSON *arr = cJSON_Parse(r.out);
+	cr_assert(cJSON_IsArray(arr), "%s", r.out);
+	int running = 0, stopped = 0;
+	cJSON *it;
+	cJSON_ArrayForEach(it, arr)
+	{
+		const char *state = cJSON_GetObjectItem(it, "state")->valuestring;
+		running += strcmp(state, "running") == 0;
+		stopped += strcmp(state, "stopped") == 0;
+	}
+	cr_assert_eq(running, 1, "%s", r.out);
+	cr_assert_eq(stopped, 1, "%s", r.out);
+	cJSON_Delete(arr);
+	run_result_free(&r);
+	gw_cleanup(&g);
+}
+
+Test(gateway, refuses_a_profile_that_breaks_the_checklist)
+{
+	struct gw g;
+	struct run_result r;
+	char config[PATH_MAX + 32], text[512];
+
+	gw_init(&g, "main");
+	/* A hand-made rescue whose block overlaps main's (the seed's "20 apart"). */
+	snprintf(config, sizeof(config), "%s/.openclaw-rescue/openclaw.json", g.home);
+	snprintf(text, sizeof(text), "{ gateway: { mode: 'local', port: %u, bind: 'loopback' } }\n",
+		 g.base + 20);
+	write_text_file(config, text);
+	cr_assert_eq(
+	    gw_ocr(&g, &r, "--profile", "main", "gateway", "--gateway-cmd", FAKE_GATEWAY, NULL), 0);
+	cr_assert_eq(r.exit_code, 1, "%s%s", r.out, r.err);
+	cr_assert(strstr(r.err, "rescue"), "%s", r.err);
+	cr_assert(strstr(r.err, "refusing"), "%s", r.err);
+	run_result_free(&r);
+	cr_assert_eq(gw_wait_status(&g, 3, 0), 3);
+	gw_cleanup(&g);
+}
+
+Test(gateway, a_profile_never_set_up_is_refused_with_a_hint)
+{
+	struct gw g;
+	struct run_result r;
+
+	gw_init(&g, "main");
+	cr_assert_eq(
+	    gw_ocr(&g, &r, "--profile", "other", "gateway", "--gateway-cmd", FAKE_GATEWAY, NULL),
+	    0);
+	cr_assert_eq(r.exit_code, 1, "%s%s", r.out, r.err);
+	cr_assert(strstr(r.err, "openclaw-run --profile other setup"), "%s", r.err);
+	run_result_free(&r);
+	gw_cleanup(&g);
+}
+
+Test(gateway, stop_of_a_stopped_profile_is_fine)
+{
+	struct gw g;
+	struct run_result r;
+
+	gw_init(&g, "main");
+	cr_assert_eq(gw_ocr(&g, &r, "--profile", "main", "stop", NULL), 0);
+	cr_assert_eq(r.exit_code, 0, "%s%s", r.out, r.err);
+	cr_assert(strstr(r.out, "not running"), "%s", r.out);
+	run_result_free(&r);
+	gw_cleanup(&g);
+}
