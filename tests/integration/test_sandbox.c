@@ -1,0 +1,501 @@
+/* The sandbox, proved from inside: `openclaw-run exec` runs tests/helpers/probe
+ * against a temp HOME holding two profiles, once launched by root (payload as
+ * --user nobody) and once by an unprivileged user (setpriv to 65534). */
+#include <criterion/criterion.h>
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "harness.h"
+
+#define NOBODY	  65534
+#define PROBE	  OCR_HELPERS_DIR "/probe"
+#define SIGSYS_RC (128 + SIGSYS)
+
+struct fx {
+	bool unpriv;
+	char *tmp;
+	char home[1024], state[1100], other[1100];
+	unsigned base;
+};
+
+static int chown_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	(void)ftw;
+	return lchown(path, NOBODY, NOBODY);
+}
+
+static void fx_init(struct fx *f, bool unpriv)
+{
+	char path[PATH_MAX + 32], config[128];
+
+	memset(f, 0, sizeof(*f));
+	f->unpriv = unpriv;
+	f->tmp = tmpdir_make("sandbox");
+	f->base = free_port_base();
+	snprintf(f->home, sizeof(f->home), "%s/home", f->tmp);
+	snprintf(f->state, sizeof(f->state), "%s/.openclaw-a", f->home);
+	snprintf(f->other, sizeof(f->other), "%s/.openclaw-b", f->home);
+	snprintf(config, sizeof(config), "{\"gateway\": {\"port\": %u}}\n", f->base);
+	snprintf(path, sizeof(path), "%s/openclaw.json", f->state);
+	write_text_file(path, config);
+	snprintf(path, sizeof(path), "%s/openclaw.json", f->other);
+	write_text_file(path, "{}\n");
+	snprintf(path, sizeof(path), "%s/secret.txt", f->home);
+	write_text_file(path, "host secret\n");
+	/* A state dir that is a file, for the bad-input test. */
+	snprintf(path, sizeof(path), "%s/.openclaw-file", f->home);
+	write_text_file(path, "not a dir\n");
+	/* The payload runs as nobody in both modes: it owns the profiles. */
+	cr_assert_eq(nftw(f->home, chown_entry, 16, FTW_PHYS), 0);
+}
+
+static void fx_fini(struct fx *f)
+{
+	tmpdir_remove(f->tmp);
+	free(f->tmp);
+}
+
+/* argv for `openclaw-run --profile PROFILE exec [opts] -- probe ARGS...`. */
+static void build_argv(const struct fx *f, const char *profile, const char *const *opts,
+		       const char *const *args, char **argv, size_t max)
+{
+	size_t n = 0;
+
+	if (f->unpriv) {
+		argv[n++] = (char *)"/usr/bin/setpriv";
+		argv[n++] = (char *)"--reuid=65534";
+		argv[n++] = (char *)"--regid=65534";
+		argv[n++] = (char *)"--clear-groups";
+	}
+	argv[n++] = (char *)OCR_BIN;
+	argv[n++] = (char *)"--profile";
+	argv[n++] = (char *)profile;
+	argv[n++] = (char *)"exec";
+	if (!f->unpriv) {
+		argv[n++] = (char *)"--user";
+		argv[n++] = (char *)"nobody";
+	}
+	argv[n++] = (char *)"--ro-bind";
+	argv[n++] = (char *)OCR_HELPERS_DIR;
+	for (size_t i = 0; opts && opts[i]; i++)
+		argv[n++] = (char *)opts[i];
+	argv[n++] = (char *)"--";
+	for (size_t i = 0; args && args[i] && n < max - 1; i++)
+		argv[n++] = (char *)args[i];
+	argv[n] = NULL;
+}
+
+static void build_env(const struct fx *f, char *home_var, size_t len, char **envp)
+{
+	size_t n = 0;
+
+	snprintf(home_var, len, "HOME=%s", f->home);
+	envp[n++] = (char *)"PATH=/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin";
+	envp[n++] = home_var;
+	if (getenv("ASAN_OPTIONS"))
+		envp[n++] = getenv("ASAN_OPTIONS") - strlen("ASAN_OPTIONS=");
+	envp[n] = NULL;
+}
+
+static int run_probe_opts(const struct fx *f, struct run_result *r, const char *profile,
+			  const char *const *opts, const char *const *args)
+{
+	char *argv[64], *envp[8], home_var[PATH_MAX + 8];
+
+	build_argv(f, profile, opts, args, argv, 64);
+	build_env(f, home_var, sizeof(home_var), envp);
+	return run_argv(r, envp, argv, 120);
+}
+
+/* Runs `probe ARGS...` (NULL-terminated) in profile "a". */
+#define PROBE_RUN(f, r, ...)                                                                       \
+	cr_assert_eq(                                                                              \
+	    run_probe_opts((f), (r), "a", NULL, (const char *const[]){PROBE, __VA_ARGS__, NULL}),  \
+	    0)
+
+/* ---- the checks, shared by both launch modes ------------------------------ */
+
+static void check_privileges(struct fx *f)
+{
+	static const char *const zero_sets[] = {
+	    "CapInh:", "CapPrm:", "CapEff:", "CapBnd:", "CapAmb:"};
+	struct run_result r;
+
+	PROBE_RUN(f, &r, "status");
+	cr_assert_eq(r.exit_code, 0, "stderr: %s", r.err);
+	for (size_t i = 0; i < 5; i++) {
+		char *line = strstr(r.out, zero_sets[i]);
+
+		cr_assert_not_null(line, "%s missing in %s", zero_sets[i], r.out);
+		line += strlen(zero_sets[i]);
+		cr_assert_eq(strtoull(line, NULL, 16), 0, "%s not empty: %s", zero_sets[i], r.out);
+	}
+	cr_assert(strstr(r.out, "NoNewPrivs:\t1"), "%s", r.out);
+	cr_assert(strstr(r.out, "Seccomp:\t2"), "%s", r.out);
+	run_result_free(&r);
+}
+
+static void check_filesystem_view(struct fx *f)
+{
+	char secret[PATH_MAX + 16], mine[PATH_MAX + 16], tmpfile[PATH_MAX + 16];
+	struct run_result r;
+
+	snprintf(secret, sizeof(secret), "%s/secret.txt", f->home);
+	PROBE_RUN(f, &r, "exists", f->other);
+	cr_assert_str_eq(r.out, "no\n", "other profile visible: %s%s", r.out, r.err);
+	run_result_free(&r);
+	PROBE_RUN(f, &r, "exists", secret);
+	cr_assert_str_eq(r.out, "no\n", "real HOME visible: %s", r.out);
+	run_result_free(&r);
+	PROBE_RUN(f, &r, "exists", "/root");
+	cr_assert_str_eq(r.out, "no\n");
+	run_result_free(&r);
+
+	/* A write in the state dir lands on the host. */
+	snprintf(mine, sizeof(mine), "%s/probe-wrote.txt", f->state);
+	PROBE_RUN(f, &r, "write", mine);
+	cr_assert_str_eq(r.out, "ok\n", "%s%s", r.out, r.err);
+	run_result_free(&r);
+	char *text = read_text_file(mine);
+	cr_assert_not_null(text);
+	cr_assert_str_eq(text, "probe\n");
+	free(text);
+
+	/* Writes elsewhere fail, or stay in the sandbox's private /tmp. */
+	PROBE_RUN(f, &r, "write", "/usr/probe-wrote.txt");
+	cr_assert_str_eq(r.out, "error EROFS\n", "%s", r.out);
+	run_result_free(&r);
+	PROBE_RUN(f, &r, "write", "/probe-wrote.txt");
+	cr_assert_str_eq(r.out, "error EROFS\n", "%s", r.out);
+	run_result_free(&r);
+	PROBE_RUN(f, &r, "write", "/etc/passwd");
+	cr_assert(strncmp(r.out, "error ", 6) == 0, "%s", r.out);
+	run_result_free(&r);
+	snprintf(tmpfile, sizeof(tmpfile), "%s/leak.txt", f->home);
+	PROBE_RUN(f, &r, "write", tmpfile);
+	run_result_free(&r);
+	cr_assert(!path_exists(tmpfile), "a write outside the profile reached the host");
+}
+
+static void check_processes_and_names(struct fx *f)
+{
+	struct run_result r;
+	char *second;
+
+	PROBE_RUN(f, &r, "pids");
+	cr_assert_eq(r.exit_code, 0);
+	cr_assert(strncmp(r.out, "1 sandbox-init\n", 15) == 0, "pid 1: %s", r.out);
+	second = r.out + 15;
+	cr_assert(strstr(second, " probe\n"), "%s", r.out);
+	cr_assert_null(strchr(strchr(second, '\n') + 1, '\n'), "other processes: %s", r.out);
+	run_result_free(&r);
+
+	PROBE_RUN(f, &r, "hostname");
+	cr_assert_str_eq(r.out, "openclaw-a\n");
+	run_result_free(&r);
+
+	PROBE_RUN(f, &r, "cwd");
+	cr_assert_str_eq(r.out, "/\n"); /* no workspace yet */
+	run_result_free(&r);
+}
+
+static void check_bind_ports(struct fx *f)
+{
+	char inside[16], outside[16];
+	struct run_result r;
+
+	snprintf(inside, sizeof(inside), "%u", f->base + 2);
+	snprintf(outside, sizeof(outside), "%u", f->base + 200);
+	PROBE_RUN(f, &r, "bind", inside);
+	cr_assert_str_eq(r.out, "ok\n", "bind %s: %s%s", inside, r.out, r.err);
+	run_result_free(&r);
+	PROBE_RUN(f, &r, "bind", outside);
+	cr_assert_str_eq(r.out, "error EACCES\n", "bind %s: %s", outside, r.out);
+	run_result_free(&r);
+	PROBE_RUN(f, &r, "bind", "0");
+	cr_assert_str_eq(r.out, "ok\n");
+	run_result_free(&r);
+}
+
+static void check_syscalls(struct fx *f)
+{
+	static const char *const killed[] = {
+	    "mount",
+	    "umount2",
+	    "pivot_root",
+	    "chroot",
+	    "kexec_load",
+	    "kexec_file_load",
+	    "init_module",
+	    "finit_module",
+	    "delete_module",
+	    "bpf",
+	    "perf_event_open",
+	    "ptrace",
+	    "process_vm_readv",
+	    "process_vm_writev",
+	    "keyctl",
+	    "add_key",
+	    "request_key",
+	    "reboot",
+	    "swapon",
+	    "swapoff",
+	    "setns",
+	    "unshare",
+	    "open_by_handle_at",
+	    "userfaultfd",
+	    "acct",
+	    "settimeofday",
+	    "clock_settime",
+	    "quotactl",
+	};
+	static const char *const failing[][2] = {
+	    {"io_uring_setup", "ret=-1 errno=ENOSYS\n"},
+	    {"clone3", "ret=-1 errno=ENOSYS\n"},
+	    {"clone-newuser", "ret=-1 errno=EPERM\n"},
+	    {"kcmp", "ret=-1 errno=EPERM\n"}, /* unlisted */
+	};
+	struct run_result r;
+
+	for (size_t i = 0; i < sizeof(killed) / sizeof(killed[0]); i++) {
+		PROBE_RUN(f, &r, "syscall", killed[i]);
+		cr_expect_eq(r.exit_code, SIGSYS_RC, "%s: exit %d, out %s", killed[i], r.exit_code,
+			     r.out);
+		run_result_free(&r);
+	}
+	for (size_t i = 0; i < sizeof(failing) / sizeof(failing[0]); i++) {
+		PROBE_RUN(f, &r, "syscall", failing[i][0]);
+		cr_expect_str_eq(r.out, failing[i][1], "%s", failing[i][0]);
+		run_result_free(&r);
+	}
+}
+
+/* ---- asynchronous runs: signals and the host's view ----------------------- */
+
+struct bg {
+	pid_t pid;
+	int err_fd;
+	pid_t init_pid, child_pid;
+};
+
+static long now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
+}
+
+/* Starts `exec --json-status -- probe sleep` and waits for its status line. */
+static void bg_start(struct fx *f, struct bg *b)
+{
+	const char *const opts[] = {"--json-status", NULL};
+	const char *const args[] = {PROBE, "sleep", NULL};
+	char *argv[64], *envp[8], home_var[PATH_MAX + 8], buf[8192];
+	size_t len = 0;
+	long deadline = now_ms() + 60000;
+	int p[2];
+
+	build_argv(f, "a", opts, args, argv, 64);
+	build_env(f, home_var, sizeof(home_var), envp);
+	cr_assert_eq(pipe2(p, O_CLOEXEC), 0);
+	b->pid = fork();
+	cr_assert_geq(b->pid, 0);
+	if (b->pid == 0) {
+		int devnull = open("/dev/null", O_WRONLY);
+
+		dup2(devnull, 1);
+		dup2(p[1], 2);
+		execve(argv[0], argv, envp);
+		_exit(127);
+	}
+	close(p[1]);
+	b->err_fd = p[0];
+	b->init_pid = b->child_pid = 0;
+	while (!b->child_pid && now_ms() < deadline) {
+		struct pollfd pfd = {b->err_fd, POLLIN, 0};
+		ssize_t n;
+		char *line;
+
+		if (poll(&pfd, 1, 1000) <= 0)
+			continue;
+		n = read(b->err_fd, buf + len, sizeof(buf) - len - 1);
+		cr_assert_gt(n, 0, "launcher ended early: %.*s", (int)len, buf);
+		len += (size_t)n;
+		buf[len] = '\0';
+		if ((line = strstr(buf, "{\"child-pid\"")) && strchr(line, '\n')) {
+			cJSON *j = cJSON_Parse(line);
+
+			cr_assert_not_null(j, "bad JSON: %s", line);
+			b->child_pid = cJSON_GetObjectItem(j, "child-pid")->valueint;
+			b->init_pid = cJSON_GetObjectItem(j, "init-pid")->valueint;
+			cr_assert_not_null(cJSON_GetObjectItem(j, "user-namespace"));
+			cr_assert_not_null(cJSON_GetObjectItem(j, "pid-namespace"));
+			cJSON_Delete(j);
+		}
+	}
+	cr_assert_gt(b->child_pid, 0, "no status line: %s", buf);
+}
+
+static int bg_wait(struct bg *b)
+{
+	int status;
+
+	while (waitpid(b->pid, &status, 0) < 0 && errno == EINTR)
+		;
+	close(b->err_fd);
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+/* Gone, or a zombie nobody reaps yet: either way no longer running. */
+static bool process_gone(pid_t pid)
+{
+	char path[64], *text, *state;
+	bool gone;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	text = read_text_file(path);
+	if (!text)
+		return true;
+	state = strstr(text, "State:");
+	gone = state && strchr(state, 'Z') && strchr(state, 'Z') < strchr(state, '\n');
+	free(text);
+	return gone;
+}
+
+static unsigned host_uid_of(pid_t pid)
+{
+	char path[64], *text, *line;
+	unsigned uid = 0;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	text = read_text_file(path);
+	cr_assert_not_null(text, "payload %d not found on the host", (int)pid);
+	line = strstr(text, "\nUid:");
+	cr_assert_not_null(line);
+	uid = (unsigned)strtoul(line + 5, NULL, 10);
+	free(text);
+	return uid;
+}
+
+static void check_sigterm_and_host_uid(struct fx *f)
+{
+	struct bg b;
+
+	bg_start(f, &b);
+	cr_assert_eq(host_uid_of(b.child_pid), NOBODY, "payload is not the unprivileged uid");
+	cr_assert_eq(host_uid_of(b.init_pid), NOBODY, "init is not the unprivileged uid");
+	kill(b.pid, SIGTERM);
+	cr_assert_eq(bg_wait(&b), 143);
+}
+
+static void check_sigkill_leaves_nothing(struct fx *f)
+{
+	long deadline;
+	struct bg b;
+
+	bg_start(f, &b);
+	kill(b.pid, SIGKILL);
+	cr_assert_eq(bg_wait(&b), 128 + SIGKILL);
+	deadline = now_ms() + 30000; /* generous: only bounds a failure */
+	while ((!process_gone(b.init_pid) || !process_gone(b.child_pid)) && now_ms() < deadline)
+		usleep(20000);
+	cr_assert(process_gone(b.init_pid), "init %d survived its launcher", (int)b.init_pid);
+	cr_assert(process_gone(b.child_pid), "payload %d survived", (int)b.child_pid);
+}
+
+static void check_bad_input(struct fx *f)
+{
+	const char *const none[] = {NULL};
+	const char *const nonexist[] = {"/nonexistent/cmd", NULL};
+	struct run_result r;
+
+	cr_assert_eq(run_probe_opts(f, &r, "a", NULL, none), 0);
+	cr_assert_eq(r.exit_code, 2);
+	cr_assert(strstr(r.err, "no command"), "%s", r.err);
+	run_result_free(&r);
+
+	cr_assert_eq(
+	    run_probe_opts(f, &r, "missing", NULL, (const char *const[]){PROBE, "id", NULL}), 0);
+	cr_assert_eq(r.exit_code, 1);
+	cr_assert(strstr(r.err, "does not exist") && strstr(r.err, "setup"), "%s", r.err);
+	run_result_free(&r);
+
+	cr_assert_eq(run_probe_opts(f, &r, "file", NULL, (const char *const[]){PROBE, "id", NULL}),
+		     0);
+	cr_assert_eq(r.exit_code, 1);
+	cr_assert(strstr(r.err, "is not a directory"), "%s", r.err);
+	run_result_free(&r);
+
+	cr_assert_eq(run_probe_opts(f, &r, "a", NULL, nonexist), 0);
+	cr_assert_eq(r.exit_code, 1);
+	cr_assert(strstr(r.err, "openclaw-run: sandbox: execve /nonexistent/cmd: No such file"),
+		  "%s", r.err);
+	run_result_free(&r);
+}
+
+static void check_exit_codes_and_net(struct fx *f)
+{
+	const char *const net_none[] = {"--net=none", "--json-status", NULL};
+	char port[16];
+	struct run_result r;
+
+	PROBE_RUN(f, &r, "exit", "42");
+	cr_assert_eq(r.exit_code, 42);
+	run_result_free(&r);
+
+	snprintf(port, sizeof(port), "%u", f->base + 1);
+	cr_assert_eq(
+	    run_probe_opts(f, &r, "a", net_none, (const char *const[]){PROBE, "bind", port, NULL}),
+	    0);
+	cr_assert_str_eq(r.out, "ok\n", "%s", r.err);
+	cr_assert(strstr(r.err, "\"net-namespace\""), "%s", r.err);
+	cr_assert(strstr(r.err, "{\"exit-code\": 0}"), "%s", r.err);
+	run_result_free(&r);
+}
+
+/* ---- both launch modes ----------------------------------------------------- */
+
+#define BOTH_MODES(name)                                                                           \
+	Test(sandbox_as_root, name)                                                                \
+	{                                                                                          \
+		struct fx f;                                                                       \
+		if (geteuid() != 0)                                                                \
+			cr_skip_test("needs root");                                                \
+		fx_init(&f, false);                                                                \
+		check_##name(&f);                                                                  \
+		fx_fini(&f);                                                                       \
+	}                                                                                          \
+	Test(sandbox_unprivileged, name)                                                           \
+	{                                                                                          \
+		struct fx f;                                                                       \
+		if (geteuid() != 0)                                                                \
+			cr_skip_test("needs root to switch to uid 65534");                         \
+		fx_init(&f, true);                                                                 \
+		check_##name(&f);                                                                  \
+		fx_fini(&f);                                                                       \
+	}
+
+BOTH_MODES(privileges)
+BOTH_MODES(filesystem_view)
+BOTH_MODES(processes_and_names)
+BOTH_MODES(bind_ports)
+BOTH_MODES(syscalls)
+BOTH_MODES(sigterm_and_host_uid)
+BOTH_MODES(sigkill_leaves_nothing)
+BOTH_MODES(bad_input)
+BOTH_MODES(exit_codes_and_net)
