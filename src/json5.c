@@ -66,6 +66,16 @@ static void *oom(struct parser *p)
 	return NULL;
 }
 
+static const char *describe(const struct parser *p, size_t pos, char *buf, size_t len);
+
+/* "<what>, found <the character at the current position>". */
+static void *fail_found(struct parser *p, const char *what)
+{
+	char found[32];
+
+	return fail_at(p, p->pos, "%s, found %s", what, describe(p, p->pos, found, sizeof(found)));
+}
+
 static int peek(const struct parser *p, size_t ahead)
 {
 	return p->pos + ahead < p->len ? p->s[p->pos + ahead] : -1;
@@ -158,28 +168,13 @@ static bool buf_put(struct buf *b, const void *data, size_t n)
 
 static bool put_utf8(struct buf *b, unsigned long cp)
 {
+	static const unsigned char lead[] = {0, 0, 0xc0, 0xe0, 0xf0};
+	size_t n = cp < 0x80 ? 1 : cp < 0x800 ? 2 : cp < 0x10000 ? 3 : 4;
 	unsigned char out[4];
-	size_t n;
 
-	if (cp < 0x80) {
-		out[0] = (unsigned char)cp;
-		n = 1;
-	} else if (cp < 0x800) {
-		out[0] = (unsigned char)(0xc0 | (cp >> 6));
-		out[1] = (unsigned char)(0x80 | (cp & 0x3f));
-		n = 2;
-	} else if (cp < 0x10000) {
-		out[0] = (unsigned char)(0xe0 | (cp >> 12));
-		out[1] = (unsigned char)(0x80 | ((cp >> 6) & 0x3f));
-		out[2] = (unsigned char)(0x80 | (cp & 0x3f));
-		n = 3;
-	} else {
-		out[0] = (unsigned char)(0xf0 | (cp >> 18));
-		out[1] = (unsigned char)(0x80 | ((cp >> 12) & 0x3f));
-		out[2] = (unsigned char)(0x80 | ((cp >> 6) & 0x3f));
-		out[3] = (unsigned char)(0x80 | (cp & 0x3f));
-		n = 4;
-	}
+	for (size_t i = n - 1; i > 0; i--, cp >>= 6)
+		out[i] = (unsigned char)(0x80 | (cp & 0x3f));
+	out[0] = (unsigned char)(lead[n] | cp);
 	return buf_put(b, out, n);
 }
 
@@ -187,11 +182,8 @@ static int hex_value(int c)
 {
 	if (c >= '0' && c <= '9')
 		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
+	c |= 0x20; /* ASCII lower case; -1 stays -1 */
+	return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
 }
 
 /* N hex digits at the current position; -1 (and an error) if not. */
@@ -215,7 +207,6 @@ static long read_hex(struct parser *p, int n)
 /* After "\u": one code point, joining a surrogate pair. */
 static long read_unicode_escape(struct parser *p)
 {
-	size_t start = p->pos - 2;
 	long cp = read_hex(p, 4);
 
 	if (cp < 0)
@@ -232,15 +223,61 @@ static long read_unicode_escape(struct parser *p)
 			return 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
 		p->pos = save;
 	}
-	if (cp == 0) {
-		fail_at(p, start, "\\u0000 in a string is not supported");
-		return -1;
-	}
 	/* A lone surrogate cannot be encoded in UTF-8: use U+FFFD, as a JS
 	 * runtime does when it writes such a string out. */
 	if (cp >= 0xd800 && cp <= 0xdfff)
 		cp = 0xfffd;
 	return cp;
+}
+
+/* After a backslash: appends what the escape stands for (nothing for a line
+ * continuation). Returns false on error. */
+static bool read_escape(struct parser *p, struct buf *b, size_t start)
+{
+	static const char simple[] = "b\bf\fn\nr\rt\tv\v";
+	const char *hit;
+	int e = peek(p, 0);
+	long cp;
+
+	if (e < 0) {
+		fail_at(p, start, "unterminated string");
+		return false;
+	}
+	p->pos++;
+	if (e == 0) {
+		fail_at(p, p->pos - 1, "NUL byte inside a string");
+		return false;
+	}
+	if (e >= '0' && e <= '9') {
+		fail_at(p, p->pos - 2, "\\%c is not supported in a string", e);
+		return false;
+	}
+	if (e == '\r' || e == '\n') { /* line continuation */
+		if (e == '\r' && peek(p, 0) == '\n')
+			p->pos++;
+		return true;
+	}
+	if (e == 0xe2 && peek(p, 0) == 0x80 && (peek(p, 1) == 0xa8 || peek(p, 1) == 0xa9)) {
+		p->pos += 2; /* \ U+2028 / U+2029: line continuation */
+		return true;
+	}
+	if (e == 'x' || e == 'u') {
+		cp = e == 'x' ? read_hex(p, 2) : read_unicode_escape(p);
+		if (cp == 0)
+			fail_at(p, start, "a NUL character in a string is not supported");
+		if (cp <= 0)
+			return false;
+	} else if ((hit = strchr(simple, e)) != NULL && (hit - simple) % 2 == 0) {
+		cp = hit[1];
+	} else {
+		/* Any other character escapes to itself ("\'", "\q", "\é"). */
+		cp = -1;
+	}
+	if (!(cp < 0 ? buf_put(b, p->s + p->pos - 1, 1) : put_utf8(b, (unsigned long)cp))) {
+		oom(p);
+		return false;
+	}
+	return true;
 }
 
 static char *parse_string(struct parser *p)
@@ -252,108 +289,35 @@ static char *parse_string(struct parser *p)
 	if (!buf_put(&b, "", 0))
 		return oom(p);
 	for (;;) {
-		size_t run = p->pos;
+		size_t run = p->pos, esc;
 		unsigned char c;
 
 		while (p->pos < p->len && p->s[p->pos] != quote && p->s[p->pos] != '\\' &&
 		       p->s[p->pos] != '\n' && p->s[p->pos] != '\r' && p->s[p->pos] != '\0')
 			p->pos++;
-		if (!buf_put(&b, p->s + run, p->pos - run))
-			goto nomem;
+		if (!buf_put(&b, p->s + run, p->pos - run)) {
+			oom(p);
+			break;
+		}
 		if (p->pos >= p->len) {
 			fail_at(p, start, "unterminated string");
-			goto out;
+			break;
 		}
 		c = p->s[p->pos];
 		if (c == quote) {
 			p->pos++;
 			return b.data;
 		}
-		if (c == '\n' || c == '\r') {
-			fail_at(p, p->pos, "line break inside a string (escape it with \\)");
-			goto out;
+		if (c != '\\') {
+			fail_at(p, p->pos,
+				c ? "line break inside a string (escape it with \\)"
+				  : "NUL byte inside a string");
+			break;
 		}
-		if (c == '\0') {
-			fail_at(p, p->pos, "NUL byte inside a string");
-			goto out;
-		}
-		/* A backslash. */
-		p->pos++;
-		int e = peek(p, 0);
-		long cp;
-
-		if (e < 0) {
-			fail_at(p, start, "unterminated string");
-			goto out;
-		}
-		p->pos++;
-		switch (e) {
-		case 'b':
-			cp = '\b';
+		esc = p->pos++;
+		if (!read_escape(p, &b, esc))
 			break;
-		case 'f':
-			cp = '\f';
-			break;
-		case 'n':
-			cp = '\n';
-			break;
-		case 'r':
-			cp = '\r';
-			break;
-		case 't':
-			cp = '\t';
-			break;
-		case 'v':
-			cp = '\v';
-			break;
-		case '0':
-			if (peek(p, 0) >= '0' && peek(p, 0) <= '9') {
-				fail_at(p, p->pos - 2, "octal escapes are not allowed");
-				goto out;
-			}
-			fail_at(p, p->pos - 2, "\\0 in a string is not supported");
-			goto out;
-		case 'x':
-			cp = read_hex(p, 2);
-			if (cp < 0)
-				goto out;
-			if (cp == 0) {
-				fail_at(p, p->pos - 4, "\\x00 in a string is not supported");
-				goto out;
-			}
-			break;
-		case 'u':
-			cp = read_unicode_escape(p);
-			if (cp < 0)
-				goto out;
-			break;
-		case '\r':
-			if (peek(p, 0) == '\n')
-				p->pos++;
-			continue; /* line continuation */
-		case '\n':
-			continue;
-		default:
-			if (e >= '1' && e <= '9') {
-				fail_at(p, p->pos - 2, "\\%c is not a valid escape", e);
-				goto out;
-			}
-			if (e == 0xe2 && peek(p, 0) == 0x80 &&
-			    (peek(p, 1) == 0xa8 || peek(p, 1) == 0xa9)) {
-				p->pos += 2; /* \ U+2028 / U+2029: line continuation */
-				continue;
-			}
-			/* Any other character escapes to itself ("\'", "\q", "\é"). */
-			if (!buf_put(&b, p->s + p->pos - 1, 1))
-				goto nomem;
-			continue;
-		}
-		if (!put_utf8(&b, (unsigned long)cp))
-			goto nomem;
 	}
-nomem:
-	oom(p);
-out:
 	free(b.data);
 	return NULL;
 }
@@ -496,10 +460,7 @@ static cJSON *parse_object(struct parser *p)
 		} else if (c >= 0 && ident_start(c) && !unicode_space(p, p->pos)) {
 			key = parse_identifier(p);
 		} else {
-			char what[32];
-
-			fail_at(p, p->pos, "expected a key or '}', found %s",
-				describe(p, p->pos, what, sizeof(what)));
+			fail_found(p, "expected a key or '}'");
 			goto fail;
 		}
 		if (!key)
@@ -538,10 +499,7 @@ static cJSON *parse_object(struct parser *p)
 		if (c == ',') {
 			p->pos++;
 		} else if (c != '}') {
-			char what[32];
-
-			fail_at(p, p->pos, "expected ',' or '}' in an object, found %s",
-				describe(p, p->pos, what, sizeof(what)));
+			fail_found(p, "expected ',' or '}' in an object");
 			goto fail;
 		}
 	}
@@ -581,10 +539,7 @@ static cJSON *parse_array(struct parser *p)
 		if (c == ',') {
 			p->pos++;
 		} else if (c != ']') {
-			char what[32];
-
-			fail_at(p, p->pos, "expected ',' or ']' in an array, found %s",
-				describe(p, p->pos, what, sizeof(what)));
+			fail_found(p, "expected ',' or ']' in an array");
 			goto fail;
 		}
 	}
@@ -618,16 +573,8 @@ static cJSON *parse_value(struct parser *p)
 		free(s);
 		return v ? v : oom(p);
 	}
-	if (c == '-' || c == '+' || c == '.' || (c >= '0' && c <= '9') || c == 'I' || c == 'N') {
-		if (c == 'I' || c == 'N') {
-			if (!(p->len - p->pos >= 3 && memcmp(p->s + p->pos, "NaN", 3) == 0) &&
-			    !(p->len - p->pos >= 8 && memcmp(p->s + p->pos, "Infinity", 8) == 0))
-				return fail_at(p, p->pos, "unexpected %s",
-					       describe(p, p->pos, what, sizeof(what)));
-		}
-		v = parse_number(p);
-		return v || p->failed ? v : oom(p);
-	}
+	if (c == '-' || c == '+' || c == '.' || (c >= '0' && c <= '9') || c == 'I' || c == 'N')
+		return (v = parse_number(p)) || p->failed ? v : oom(p);
 	if (match_word(p, "true"))
 		v = cJSON_CreateTrue();
 	else if (match_word(p, "false"))
@@ -660,10 +607,7 @@ int json5_parse(const char *text, size_t len, const char *origin, cJSON **out, o
 		return -1;
 	}
 	if (p.pos < p.len) {
-		char what[32];
-
-		fail_at(&p, p.pos, "unexpected %s after the document",
-			describe(&p, p.pos, what, sizeof(what)));
+		fail_found(&p, "expected the end of the document");
 		cJSON_Delete(root);
 		return -1;
 	}

@@ -89,14 +89,32 @@ static int instance_finish(struct instance *inst, const struct env_view *env,
 	return choose_base(inst, env ? env->gateway_port : NULL, port_flag, err);
 }
 
-int instance_load(const char *profile_name, const struct env_view *env, unsigned port_flag,
-		  struct instance *out, ocr_error *err)
+/* instance_load() without the range check of the base. */
+static int load_unchecked(const char *profile_name, const struct env_view *env, unsigned port_flag,
+			  struct instance *out, ocr_error *err)
 {
 	memset(out, 0, sizeof(*out));
 	if (profile_resolve(profile_name, env, &out->profile, err) < 0)
 		return -1;
 	if (instance_finish(out, env, NULL, port_flag, err) < 0) {
 		err_prefix(err, "profile %s", profile_label(&out->profile));
+		instance_release(out);
+		return -1;
+	}
+	return 0;
+}
+
+int instance_load(const char *profile_name, const struct env_view *env, unsigned port_flag,
+		  struct instance *out, ocr_error *err)
+{
+	if (load_unchecked(profile_name, env, port_flag, out, err) < 0)
+		return -1;
+	/* The caller is about to use these ports: refuse a block it cannot bind. */
+	if (port_block_validate(&out->ports, err) < 0) {
+		err_prefix(err, "profile %s: %s%s%s", profile_label(&out->profile),
+			   port_base_origin_label(out->ports.origin),
+			   out->ports.origin == PORT_FROM_CONFIG ? " in " : "",
+			   out->ports.origin == PORT_FROM_CONFIG ? out->profile.config_path : "");
 		instance_release(out);
 		return -1;
 	}
@@ -286,7 +304,7 @@ int registry_scan(const struct env_view *env, struct instance_set *out, ocr_erro
 		struct instance inst;
 
 		if (rc == 0 &&
-		    (instance_load(names[i][0] ? names[i] : NULL, &clean, 0, &inst, err) < 0 ||
+		    (load_unchecked(names[i][0] ? names[i] : NULL, &clean, 0, &inst, err) < 0 ||
 		     set_push(out, &inst, err) < 0))
 			rc = -1;
 		free(names[i]);

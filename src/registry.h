@@ -22,7 +22,9 @@ struct instance {
 
 /* Resolve one instance: profile paths, config, workspace and port block.
  * PORT_FLAG is --port (0: none); the base follows --port, then
- * OPENCLAW_GATEWAY_PORT, then gateway.port, then upstream's default. */
+ * OPENCLAW_GATEWAY_PORT, then gateway.port, then upstream's default. A block
+ * out of range (base < 1024 or base+110 > 65535) is an error here; the
+ * instances of registry_scan() keep it, for check to report. */
 int instance_load(const char *profile_name, const struct env_view *env, unsigned port_flag,
 		  struct instance *out, ocr_error *err);
 void instance_release(struct instance *inst);

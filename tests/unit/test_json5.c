@@ -104,10 +104,10 @@ Test(json5, errors_with_line_and_column)
 	bad("{a: 0x}", "t.json5:1:7:", "hex digits");
 	bad("{a: 1e}", "t.json5:1:7:", "exponent");
 	bad("{a: tru}", "t.json5:1:5:", "unexpected character 't'");
-	bad("{a: 1} x", "t.json5:1:8:", "after the document");
-	bad("{a: '\\1'}", "t.json5:1:6:", "not a valid escape");
+	bad("{a: 1} x", "t.json5:1:8:", "expected the end of the document");
+	bad("{a: '\\1'}", "t.json5:1:6:", "\\1 is not supported");
 	bad("{a: '\\u12'}", "t.json5:1:10:", "hex digits");
-	bad("{a: 'x\\u0000'}", "t.json5:1:7:", "\\u0000");
+	bad("{a: 'x\\u0000'}", "t.json5:1:7:", "NUL character");
 	bad("{,}", "t.json5:1:2:", "expected a key");
 	bad("{a: [}", "t.json5:1:6:", "unexpected character '}'");
 	bad("{a: 1", "t.json5:1:6:", "end of input");
@@ -125,6 +125,8 @@ Test(json5, nul_bytes_are_errors_not_truncation)
 	cr_assert_eq(json5_parse(text, sizeof(text) - 1, "f", &root, &err), -1);
 	cr_assert(strstr(err.msg, "f:1:7:"), "%s", err.msg);
 	cr_assert_eq(json5_parse("{}\0", 3, "f", &root, &err), -1);
+	cr_assert_eq(json5_parse("'\\\0'", 4, "f", &root, &err), -1);
+	cr_assert(strstr(err.msg, "f:1:3: NUL byte"), "%s", err.msg);
 }
 
 Test(json5, depth_limit)

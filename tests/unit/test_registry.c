@@ -125,12 +125,17 @@ Test(registry, out_of_range_base_is_loaded_for_check)
 {
 	struct env_view env = {.home = home};
 	struct instance inst;
+	struct instance_set set;
+	ocr_error err = {0};
 
 	put(".openclaw-r/openclaw.json", "{gateway: {port: 65500}}");
-	cr_assert_eq(instance_load("r", &env, 0, &inst, NULL), 0);
-	cr_assert_eq(inst.ports.base, 65500);
-	cr_assert_eq(port_block_validate(&inst.ports, NULL), -1);
-	instance_release(&inst);
+	cr_assert_eq(instance_load("r", &env, 0, &inst, &err), -1);
+	cr_assert(strstr(err.msg, "gateway.port in ") && strstr(err.msg, "65500"), "%s", err.msg);
+	cr_assert_eq(registry_scan(&env, &set, NULL), 0);
+	cr_assert_eq(set.n, 1);
+	cr_assert_eq(set.items[0].ports.base, 65500);
+	cr_assert_eq(port_block_validate(&set.items[0].ports, NULL), -1);
+	instance_set_release(&set);
 }
 
 Test(registry, scan_finds_profile_dirs)
