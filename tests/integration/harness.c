@@ -19,6 +19,8 @@
 #include <time.h>
 #include <unistd.h>
 
+extern char **environ;
+
 static void append(char **buf, size_t *len, const char *data, size_t n)
 {
 	char *bigger = realloc(*buf, *len + n + 1);
@@ -119,8 +121,10 @@ static int run_ocr_va(struct run_result *r, const char *home, char *const extra_
 	snprintf(home_var, sizeof(home_var), "HOME=%s", home);
 	envp[envc++] = home_var;
 	/* Sanitizer runtime options must reach the binary under test. */
-	if (getenv("ASAN_OPTIONS"))
-		envp[envc++] = getenv("ASAN_OPTIONS") - strlen("ASAN_OPTIONS=");
+	for (char **e = environ; *e && envc < 48; e++) {
+		if (strncmp(*e, "ASAN_OPTIONS=", 13) == 0 || strncmp(*e, "UBSAN_OPTIONS=", 14) == 0)
+			envp[envc++] = *e;
+	}
 	for (size_t i = 0; extra_env && extra_env[i] && envc < 63; i++)
 		envp[envc++] = extra_env[i];
 	envp[envc] = NULL;
