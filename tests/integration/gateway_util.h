@@ -33,7 +33,23 @@ struct gw {
 	char home_env[PATH_MAX + 8];
 	pid_t launchers[MAX_LAUNCHERS];
 	int n_launchers;
+	const char *also_stop; /* a second profile in the same HOME */
 };
+
+/* A copy of the test's struct gw that outlives a failed assertion (which
+ * unwinds the test's stack): gw_fini, the suites' .fini, cleans up from it
+ * so a failing test leaves no gateway behind. Criterion forks per test. */
+static struct gw gw_shadow;
+static inline void gw_cleanup(struct gw *g);
+static inline void gw_sync(const struct gw *g)
+{
+	gw_shadow = *g;
+}
+static inline void gw_fini(void)
+{
+	if (gw_shadow.home)
+		gw_cleanup(&gw_shadow);
+}
 
 static inline long gw_now_ms(void)
 {
@@ -89,6 +105,7 @@ static inline void gw_init(struct gw *g, const char *profile)
 	snprintf(g->home_env, sizeof(g->home_env), "HOME=%s", g->home);
 	snprintf(g->runtime_env, sizeof(g->runtime_env), "XDG_RUNTIME_DIR=%s/run", g->home);
 	snprintf(g->state_dir, sizeof(g->state_dir), "%s/.openclaw-%s", g->home, profile);
+	gw_sync(g);
 	gw_setup_profile(g, profile, g->base);
 }
 
@@ -131,6 +148,7 @@ static inline pid_t gw_start(struct gw *g, ...)
 		_exit(127);
 	}
 	g->launchers[g->n_launchers++] = pid;
+	gw_sync(g);
 	return pid;
 }
 
@@ -155,6 +173,7 @@ static inline int gw_wait_exit(struct gw *g, pid_t pid, int timeout_s)
 			for (int i = 0; i < g->n_launchers; i++)
 				if (g->launchers[i] == pid)
 					g->launchers[i] = 0;
+			gw_sync(g);
 			return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 		}
 		gw_sleep_ms(100);
@@ -265,10 +284,15 @@ static inline void gw_cleanup(struct gw *g)
 	if (g->home) {
 		gw_ocr(g, &r, "--profile", g->profile, "stop", "--timeout", "20", NULL);
 		run_result_free(&r);
+		if (g->also_stop) {
+			gw_ocr(g, &r, "--profile", g->also_stop, "stop", "--timeout", "20", NULL);
+			run_result_free(&r);
+		}
 	}
 	tmpdir_remove(g->home);
 	free(g->home);
 	g->home = NULL;
+	gw_shadow.home = NULL;
 }
 
 #endif

@@ -3,6 +3,8 @@
  * (restarts, crash loop, signals) is in test_gateway_supervision.c. */
 #include "gateway_util.h"
 
+TestSuite(gateway, .fini = gw_fini);
+
 Test(gateway, starts_ready_reports_status_and_stops)
 {
 	struct gw g;

@@ -4,6 +4,8 @@
  * assertions: the CI machine is slow and noisy. */
 #include "gateway_util.h"
 
+TestSuite(supervision, .fini = gw_fini);
+
 Test(supervision, restarts_a_crashing_gateway_until_it_runs)
 {
 	struct gw g;

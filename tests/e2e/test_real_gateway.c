@@ -1,0 +1,172 @@
+/* End to end with the real openclaw gateway (installed by
+ * scripts/install-openclaw): a main and a rescue gateway started at once
+ * through `gateway --detach`, both healthy, each seeing only its own state
+ * dir, nothing new in the host's /tmp, and `stop` leaving no process.
+ * Timeouts are sized for 2 slow cores: each gateway needs ~25 s alone. */
+#include <dirent.h>
+
+#include "gateway_util.h"
+
+TestSuite(real_gateway, .fini = gw_fini);
+
+#define READY_TIMEOUT "300"
+
+static bool openclaw_installed(char *prefix, size_t len)
+{
+	const char *env = getenv("OPENCLAW_RUN_PREFIX");
+	char mjs[PATH_MAX + 64];
+
+	snprintf(prefix, len, "%s", env && *env ? env : "/opt/openclaw-run");
+	snprintf(mjs, sizeof(mjs), "%s/node_modules/openclaw/openclaw.mjs", prefix);
+	return path_exists(mjs);
+}
+
+/* Names in /tmp that upstream would create: openclaw, openclaw-<uid>,
+ * openclaw-state-locks-<uid>, ... (our own test dirs are ocr-test-*). */
+static char *tmp_openclaw_entries(void)
+{
+	DIR *d = opendir("/tmp");
+	struct dirent *e;
+	char *list = calloc(1, 1);
+	size_t len = 0;
+
+	cr_assert_not_null(d);
+	while ((e = readdir(d))) {
+		if (strncmp(e->d_name, "openclaw", 8) != 0)
+			continue;
+		size_t n = strlen(e->d_name);
+		list = realloc(list, len + n + 2);
+		memcpy(list + len, e->d_name, n);
+		len += n;
+		list[len++] = '\n';
+		list[len] = '\0';
+	}
+	closedir(d);
+	return list;
+}
+
+static pid_t start_detached(struct gw *g, const char *prefix)
+{
+	char log[PATH_MAX + 32];
+	char *envp[] = {(char *)"PATH=/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin", g->home_env,
+			g->runtime_env, (char *)"ASAN_OPTIONS=detect_leaks=0", NULL};
+	char *argv[] = {(char *)OCR_BIN,
+			(char *)"--profile",
+			g->profile,
+			(char *)"gateway",
+			(char *)"--detach",
+			(char *)"--ready-timeout",
+			(char *)READY_TIMEOUT,
+			(char *)"--gateway-prefix",
+			(char *)prefix,
+			NULL};
+	pid_t pid;
+
+	snprintf(log, sizeof(log), "%s/detach-%s.log", g->home, g->profile);
+	pid = fork();
+	cr_assert_geq(pid, 0);
+	if (pid == 0) {
+		int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+
+		dup2(fd, 1);
+		dup2(fd, 2);
+		execve(argv[0], argv, envp);
+		_exit(127);
+	}
+	g->launchers[g->n_launchers++] = pid;
+	return pid;
+}
+
+static char *detach_log(struct gw *g)
+{
+	char log[PATH_MAX + 32];
+
+	snprintf(log, sizeof(log), "%s/detach-%s.log", g->home, g->profile);
+	return read_text_file(log);
+}
+
+/* What the gateway process sees at PATH, through its own root. */
+static bool gateway_sees(pid_t pid, const char *path)
+{
+	char p[PATH_MAX + 64];
+
+	snprintf(p, sizeof(p), "/proc/%ld/root%s", (long)pid, path);
+	return path_exists(p);
+}
+
+Test(real_gateway, main_and_rescue_at_once, .timeout = 900)
+{
+	char prefix[PATH_MAX];
+	struct gw m, r;
+	struct run_result res;
+
+	cr_assert(openclaw_installed(prefix, sizeof(prefix)),
+		  "openclaw is not installed in %s: run scripts/install-openclaw first "
+		  "(the README's test command does)",
+		  prefix);
+	char *tmp_before = tmp_openclaw_entries();
+
+	gw_init(&m, "main");
+	m.also_stop = "rescue";
+	gw_sync(&m);
+	r = m;
+	r.n_launchers = 0;
+	snprintf(r.profile, sizeof(r.profile), "rescue");
+	snprintf(r.state_dir, sizeof(r.state_dir), "%s/.openclaw-rescue", r.home);
+	gw_setup_profile(&r, "rescue", m.base + 120 <= 65000 ? m.base + 120 : m.base - 120);
+
+	pid_t pm = start_detached(&m, prefix);
+	pid_t pr = start_detached(&r, prefix);
+	cr_assert_eq(gw_wait_exit(&m, pm, 400), 0, "main: %s", detach_log(&m));
+	cr_assert_eq(gw_wait_exit(&r, pr, 400), 0, "rescue: %s", detach_log(&r));
+
+	cr_assert_eq(gw_wait_status(&m, 0, 30), 0);
+	cr_assert_eq(gw_wait_status(&r, 0, 30), 0);
+	cJSON *sm = gw_status_json(&m, NULL), *sr = gw_status_json(&r, NULL);
+	pid_t cm = (pid_t)gw_json_num(sm, "child_pid"), cr = (pid_t)gw_json_num(sr, "child_pid");
+	pid_t im = (pid_t)gw_json_num(sm, "init_pid"), ir = (pid_t)gw_json_num(sr, "init_pid");
+	cr_assert_eq(gw_json_num(cJSON_GetObjectItem(sm, "readyz"), "status"), 200);
+	cr_assert_eq(gw_json_num(cJSON_GetObjectItem(sr, "readyz"), "status"), 200);
+	cJSON_Delete(sm);
+	cJSON_Delete(sr);
+	cr_assert(cm > 0 && cr > 0 && im > 0 && ir > 0);
+
+	/* Each sees its own state dir and not the other's, nor the real HOME. */
+	cr_assert(gateway_sees(cm, m.state_dir));
+	cr_assert(gateway_sees(cr, r.state_dir));
+	cr_assert_not(gateway_sees(cm, r.state_dir), "main sees rescue's state dir");
+	cr_assert_not(gateway_sees(cr, m.state_dir), "rescue sees main's state dir");
+	cr_assert_not(gateway_sees(cm, "/root"));
+	/* Each wrote its state in its own dir (the persisted compile cache). */
+	char cache[PATH_MAX + 64];
+	snprintf(cache, sizeof(cache), "%s/cache/node-compile-cache", m.state_dir);
+	cr_assert(path_exists(cache), "%s missing", cache);
+	snprintf(cache, sizeof(cache), "%s/cache/node-compile-cache", r.state_dir);
+	cr_assert(path_exists(cache), "%s missing", cache);
+
+	/* The host's /tmp got nothing from them. */
+	char *tmp_after = tmp_openclaw_entries();
+	cr_assert_str_eq(tmp_after, tmp_before, "new in /tmp:\n%s\nbefore:\n%s", tmp_after,
+			 tmp_before);
+	free(tmp_after);
+
+	cr_assert_eq(gw_ocr(&m, &res, "--profile", "main", "stop", NULL), 0);
+	cr_assert_eq(res.exit_code, 0, "%s%s", res.out, res.err);
+	run_result_free(&res);
+	cr_assert_eq(gw_ocr(&r, &res, "--profile", "rescue", "stop", NULL), 0);
+	cr_assert_eq(res.exit_code, 0, "%s%s", res.out, res.err);
+	run_result_free(&res);
+	/* The init gone means its whole pid namespace is gone. */
+	cr_assert(gw_wait_pid_gone(im, 30));
+	cr_assert(gw_wait_pid_gone(ir, 30));
+	cr_assert_not(gw_pid_alive(cm));
+	cr_assert_not(gw_pid_alive(cr));
+	cr_assert_eq(gw_wait_status(&m, 3, 10), 3);
+	cr_assert_eq(gw_wait_status(&r, 3, 10), 3);
+
+	tmp_after = tmp_openclaw_entries();
+	cr_assert_str_eq(tmp_after, tmp_before, "new in /tmp: %s", tmp_after);
+	free(tmp_after);
+	free(tmp_before);
+	gw_cleanup(&m); /* r shares m's HOME */
+}
