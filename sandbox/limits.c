@@ -53,10 +53,10 @@ static int read_small(const char *path, char *buf, size_t len)
 
 static int write_small(const char *dir, const char *file, const char *text)
 {
-	char path[PATH_MAX];
+	char path[PATH_MAX + 64];
 	cleanup_close int fd = -1;
 
-	snprintf(path, sizeof(path), "%s/%s", dir, file);
+	snprintf(path, sizeof(path), "%.*s/%s", PATH_MAX, dir, file);
 	fd = open(path, O_WRONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -1;

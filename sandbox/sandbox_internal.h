@@ -144,6 +144,8 @@ int sb_caps_drop_all(struct sandbox_error *err);
 int sb_policy_compile(const char *path, struct sb_bpf *out, size_t *n_rules,
 		      struct sandbox_error *err);
 void sb_bpf_release(struct sb_bpf *bpf);
+/* Same, through the compiled-filter cache in $HOME/.cache/openclaw-run. */
+int sb_policy_load(const char *path, struct sb_bpf *out, struct sandbox_error *err);
 /* Payload: install the filter (no_new_privs must be set). */
 int sb_seccomp_apply(const struct sb_bpf *bpf, struct sandbox_error *err);
 
