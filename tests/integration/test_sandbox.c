@@ -67,6 +67,7 @@ static void fx_fini(struct fx *f)
 {
 	tmpdir_remove(f->tmp);
 	free(f->tmp);
+	f->tmp = NULL;
 }
 
 /* argv for `openclaw-run --profile PROFILE exec [opts] -- probe ARGS...`. */
@@ -470,24 +471,30 @@ static void check_exit_codes_and_net(struct fx *f)
 
 /* ---- both launch modes ----------------------------------------------------- */
 
+/* Criterion runs each test in its own process; .fini runs even after a
+ * failed assertion, so the temp HOME never outlives a test. */
+static struct fx the_fx;
+
+static void fx_cleanup(void)
+{
+	if (the_fx.tmp)
+		fx_fini(&the_fx);
+}
+
 #define BOTH_MODES(name)                                                                           \
-	Test(sandbox_as_root, name)                                                                \
+	Test(sandbox_as_root, name, .fini = fx_cleanup)                                            \
 	{                                                                                          \
-		struct fx f;                                                                       \
 		if (geteuid() != 0)                                                                \
 			cr_skip_test("needs root");                                                \
-		fx_init(&f, false);                                                                \
-		check_##name(&f);                                                                  \
-		fx_fini(&f);                                                                       \
+		fx_init(&the_fx, false);                                                           \
+		check_##name(&the_fx);                                                             \
 	}                                                                                          \
-	Test(sandbox_unprivileged, name)                                                           \
+	Test(sandbox_unprivileged, name, .fini = fx_cleanup)                                       \
 	{                                                                                          \
-		struct fx f;                                                                       \
 		if (geteuid() != 0)                                                                \
 			cr_skip_test("needs root to switch to uid 65534");                         \
-		fx_init(&f, true);                                                                 \
-		check_##name(&f);                                                                  \
-		fx_fini(&f);                                                                       \
+		fx_init(&the_fx, true);                                                            \
+		check_##name(&the_fx);                                                             \
 	}
 
 BOTH_MODES(privileges)
