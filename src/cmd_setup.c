@@ -2,12 +2,16 @@
  * collides with no other instance of the host; refuse anything that breaks
  * the isolation checklist. Idempotent: a second run writes nothing. */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
+#include <linux/openat2.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/random.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "check.h"
@@ -212,6 +216,41 @@ static int make_dirs(const struct profile *p, char *logs, size_t logs_len, ocr_e
 	return 0;
 }
 
+/* Hands PATH to uid:gid as root without following a symlink. The state dir
+ * belongs to the sandbox's user, whose payload can plant links in it
+ * (logs -> /etc) for a later root `setup` to chown their targets: below the
+ * state dir no component may be a link; elsewhere the last one may not. */
+static int chown_nofollow(const char *state_dir, const char *path, uid_t uid, gid_t gid,
+			  ocr_error *err)
+{
+	size_t n = strlen(state_dir);
+	struct stat st;
+	int fd, rc = -1;
+
+	if (strncmp(path, state_dir, n) == 0 && path[n] == '/') {
+		struct open_how how = {.flags = O_PATH | O_CLOEXEC | O_NOFOLLOW,
+				       .resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS};
+		int dir = open(state_dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+
+		if (dir < 0)
+			return err_set(err, errno, "open %s", state_dir);
+		fd = (int)syscall(SYS_openat2, dir, path + n + 1, &how, sizeof(how));
+		close(dir);
+	} else {
+		fd = open(path, O_PATH | O_CLOEXEC | (strcmp(path, state_dir) ? O_NOFOLLOW : 0));
+	}
+	if (fd < 0)
+		return err_set(err, errno, "chown %s: refusing to follow a symlink as root", path);
+	if (fstat(fd, &st) == 0 && S_ISLNK(st.st_mode)) /* O_PATH|O_NOFOLLOW opened the link */
+		errno = ELOOP;
+	else if (fchownat(fd, "", uid, gid, AT_EMPTY_PATH) == 0)
+		rc = 0;
+	if (rc < 0)
+		err_set(err, errno, "chown %s to uid %u", path, (unsigned)uid);
+	close(fd);
+	return rc;
+}
+
 static int give_to_user(const char *user, const struct profile *p, const char *logs, ocr_error *err)
 {
 	const char *paths[] = {p->state_dir, p->workspace, logs, p->config_path};
@@ -221,8 +260,8 @@ static int give_to_user(const char *user, const struct profile *p, const char *l
 	if (service_user_resolve(user, true, &uid, &gid, err) < 0)
 		return -1;
 	for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++)
-		if (chown(paths[i], uid, gid) < 0)
-			return err_set(err, errno, "chown %s to uid %u", paths[i], (unsigned)uid);
+		if (chown_nofollow(p->state_dir, paths[i], uid, gid, err) < 0)
+			return -1;
 	return 0;
 }
 

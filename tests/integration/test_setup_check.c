@@ -290,3 +290,28 @@ Test(setup_check, help_and_usage)
 	expect(&r, 0);
 	run_result_free(&r);
 }
+
+/* As root, setup hands the state dir to the sandbox's user, whose payload can
+ * then plant symlinks in it: a second root setup must not chown their
+ * targets (logs -> /etc would give the service user the host). */
+Test(setup_check, root_setup_never_chowns_through_a_symlink)
+{
+	struct run_result r;
+	struct stat st;
+
+	if (geteuid() != 0)
+		cr_skip_test("needs root");
+	RUN(&r, "--profile", "rescue", "setup");
+	expect(&r, 0);
+	run_result_free(&r);
+	cr_assert_eq(mkdir(in_home("victim"), 0755), 0);
+	cr_assert_eq(rmdir(in_home(".openclaw-rescue/logs")), 0);
+	cr_assert_eq(symlink(in_home("victim"), in_home(".openclaw-rescue/logs")), 0);
+	RUN(&r, "--profile", "rescue", "setup");
+	expect(&r, 1);
+	cr_assert(strstr(r.err, ".openclaw-rescue/logs"), "%s", r.err);
+	run_result_free(&r);
+	cr_assert_eq(stat(in_home("victim"), &st), 0);
+	cr_assert_eq(st.st_uid, 0, "the symlink's target was chowned to uid %u",
+		     (unsigned)st.st_uid);
+}
