@@ -16,6 +16,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <linux/openat2.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mount.h>
@@ -57,8 +58,28 @@ static struct sb_sys_view *sys_view(struct sandbox *sb)
 	return sb->sys_view;
 }
 
+/* O_PATH fd of a bind source, following symlinks unless the mount says not. */
+static int open_src(const struct sb_mount *m)
+{
+	struct open_how how = {
+	    .flags = O_PATH | O_CLOEXEC,
+	    .resolve = (m->flags & SANDBOX_MOUNT_NOFOLLOW) ? RESOLVE_NO_SYMLINKS : 0,
+	};
+
+	return (int)syscall(SYS_openat2, AT_FDCWD, m->src, &how, sizeof(how));
+}
+
+static int src_error(const struct sb_mount *m, const char *what, struct sandbox_error *err)
+{
+	bool link = errno == ELOOP && (m->flags & SANDBOX_MOUNT_NOFOLLOW);
+
+	return sandbox_error_set(err, errno, "sandbox: %s %s%s", what, m->src,
+				 link ? " (a symlink in its path is refused)" : "");
+}
+
 static int prepare_one(struct sandbox *sb, struct sb_mount *m, struct sandbox_error *err)
 {
+	cleanup_close int fd = -1;
 	struct stat st;
 
 	m->tree_fd = m->path_fd = -1;
@@ -67,17 +88,20 @@ static int prepare_one(struct sandbox *sb, struct sb_mount *m, struct sandbox_er
 		m->is_dir = true;
 		return 0;
 	}
-	if (stat(m->src, &st) < 0) {
+	fd = open_src(m);
+	if (fd < 0) {
 		if (errno == ENOENT && (m->flags & SANDBOX_MOUNT_OPTIONAL)) {
 			m->missing = true;
 			return 0;
 		}
-		return sandbox_error_set(err, errno, "sandbox: bind source %s", m->src);
+		return src_error(m, "bind source", err);
 	}
+	if (fstat(fd, &st) < 0)
+		return sandbox_error_set(err, errno, "sandbox: bind source %s", m->src);
 	m->is_dir = S_ISDIR(st.st_mode);
 	if (sb->root_launch) {
-		m->tree_fd =
-		    open_tree(AT_FDCWD, m->src, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
+		m->tree_fd = open_tree(
+		    fd, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE | AT_EMPTY_PATH);
 		if (m->tree_fd < 0)
 			return sandbox_error_set(err, errno, "sandbox: open_tree %s", m->src);
 	}
@@ -159,13 +183,13 @@ static int open_source(struct sb_mount *m, struct sandbox_error *err)
 {
 	if (m->missing || m->kind == SANDBOX_MOUNT_TMPFS || m->tree_fd >= 0)
 		return 0;
-	m->path_fd = open(m->src, O_PATH | O_CLOEXEC);
+	m->path_fd = open_src(m);
 	if (m->path_fd < 0) {
 		if (errno == ENOENT && (m->flags & SANDBOX_MOUNT_OPTIONAL)) {
 			m->missing = true;
 			return 0;
 		}
-		return sandbox_error_set(err, errno, "sandbox: open %s", m->src);
+		return src_error(m, "open", err);
 	}
 	return 0;
 }

@@ -52,6 +52,10 @@ enum sandbox_mount_kind {
 
 /* Mount flags. */
 #define SANDBOX_MOUNT_OPTIONAL 0x1u /* skip silently when src does not exist */
+/* Refuse a source with a symlink in any component of its path: for sources
+ * the payload can write near (a workspace named by its own config), so that
+ * a link it planted cannot redirect the next sandbox's bind. */
+#define SANDBOX_MOUNT_NOFOLLOW 0x2u
 
 struct sandbox *sandbox_new(void);
 void sandbox_free(struct sandbox *sb);

@@ -3,6 +3,7 @@
 #include "plan.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -118,10 +119,14 @@ static int check_state_dir(const struct profile *p, ocr_error *err)
 	return 0;
 }
 
-/* <state>/home, made on first use and given to the payload's host uid. */
+/* <state>/home, made on first use and given to the payload's host uid. The
+ * state dir is the payload's: chown through an fd of what mkdir made, so a
+ * link swapped in meanwhile cannot redirect root's chown. */
 static int make_home(const char *state_dir, bool root, uid_t uid, gid_t gid, char *home, size_t len,
 		     ocr_error *err)
 {
+	int fd, rc = 0;
+
 	if (snprintf(home, len, "%s/home", state_dir) >= (int)len)
 		return err_set(err, ENAMETOOLONG, "home dir under %s", state_dir);
 	if (mkdir(home, 0700) < 0) {
@@ -129,8 +134,31 @@ static int make_home(const char *state_dir, bool root, uid_t uid, gid_t gid, cha
 			return err_set(err, errno, "create home dir %s", home);
 		return 0;
 	}
-	if (root && chown(home, uid, gid) < 0)
-		return err_set(err, errno, "chown home dir %s", home);
+	if (!root)
+		return 0;
+	fd = open(home, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0 || fchown(fd, uid, gid) < 0)
+		rc = err_set(err, errno, "chown home dir %s", home);
+	if (fd >= 0)
+		close(fd);
+	return rc;
+}
+
+/* The workspace (and a config dir outside the state dir) come from files the
+ * payload can write: bind them only without symlinks in their paths (the
+ * sandbox enforces it at open), and never a directory that holds the real
+ * HOME with every other profile in it. */
+static int add_own_dir(struct sandbox *sb, const struct profile *p, const char *what,
+		       const char *dir, ocr_error *err)
+{
+	if (inside(p->home, dir))
+		return err_set(err, 0,
+			       "profile %s: %s %s: contains the home %s; refusing to show it in "
+			       "the sandbox",
+			       profile_label(p), what, dir, p->home);
+	if (sandbox_add_mount(sb, SANDBOX_MOUNT_BIND_RW, dir, dir,
+			      SANDBOX_MOUNT_OPTIONAL | SANDBOX_MOUNT_NOFOLLOW, err) < 0)
+		return err_prefix(err, "profile %s: %s", profile_label(p), what);
 	return 0;
 }
 
@@ -147,15 +175,13 @@ static int add_mounts(struct sandbox *sb, const struct profile *p, const struct 
 	if (slash && slash != config_dir) {
 		*slash = '\0';
 		if (!inside(config_dir, p->state_dir) &&
-		    sandbox_add_mount(sb, SANDBOX_MOUNT_BIND_RW, config_dir, config_dir,
-				      SANDBOX_MOUNT_OPTIONAL, err) < 0)
+		    add_own_dir(sb, p, "config dir", config_dir, err) < 0)
 			return -1;
 	}
 	/* A missing workspace is the gateway's to create, inside the state dir
 	 * by default; one elsewhere is bound only once it exists. */
 	if (p->workspace[0] && !inside(p->workspace, p->state_dir) &&
-	    sandbox_add_mount(sb, SANDBOX_MOUNT_BIND_RW, p->workspace, p->workspace,
-			      SANDBOX_MOUNT_OPTIONAL, err) < 0)
+	    add_own_dir(sb, p, "workspace", p->workspace, err) < 0)
 		return -1;
 	for (size_t i = 0; i < opt->n_ro_binds; i++) {
 		if (sandbox_add_mount(sb, SANDBOX_MOUNT_BIND_RO, opt->ro_binds[i], opt->ro_binds[i],

@@ -469,6 +469,40 @@ static void check_exit_codes_and_net(struct fx *f)
 	run_result_free(&r);
 }
 
+/* The workspace comes from the config, which the payload can rewrite: a
+ * symlink in its path (planted in a workspace it could write) must not bind
+ * another profile's state dir, and a workspace holding the real HOME is
+ * refused rather than shown. */
+static void check_workspace_redirects(struct fx *f)
+{
+	char path[PATH_MAX + 32], link[PATH_MAX + 32], config[PATH_MAX + 128];
+	const char *const args[] = {PROBE, "exists", f->other, NULL};
+	struct run_result r;
+
+	snprintf(link, sizeof(link), "%s/ws-c/link", f->home);
+	snprintf(path, sizeof(path), "%s/ws-c", f->home);
+	cr_assert_eq(mkdir(path, 0700), 0);
+	cr_assert_eq(symlink(f->other, link), 0);
+	snprintf(config, sizeof(config), "{\"agents\": {\"defaults\": {\"workspace\": \"%s\"}}}\n",
+		 link);
+	snprintf(path, sizeof(path), "%s/.openclaw-c/openclaw.json", f->home);
+	write_text_file(path, config);
+	snprintf(config, sizeof(config), "{\"agents\": {\"defaults\": {\"workspace\": \"%s\"}}}\n",
+		 f->home);
+	snprintf(path, sizeof(path), "%s/.openclaw-d/openclaw.json", f->home);
+	write_text_file(path, config);
+	cr_assert_eq(nftw(f->home, chown_entry, 16, FTW_PHYS), 0);
+
+	cr_assert_eq(run_probe_opts(f, &r, "c", NULL, args), 0);
+	cr_assert_eq(r.exit_code, 1, "stdout: %s stderr: %s", r.out, r.err);
+	cr_assert(strstr(r.err, "symlink"), "%s", r.err);
+	run_result_free(&r);
+	cr_assert_eq(run_probe_opts(f, &r, "d", NULL, args), 0);
+	cr_assert_eq(r.exit_code, 1, "stdout: %s stderr: %s", r.out, r.err);
+	cr_assert_str_eq(r.out, "", "the sandbox ran with the HOME as workspace");
+	run_result_free(&r);
+}
+
 /* ---- both launch modes ----------------------------------------------------- */
 
 /* Criterion runs each test in its own process; .fini runs even after a
@@ -506,3 +540,4 @@ BOTH_MODES(sigterm_and_host_uid)
 BOTH_MODES(sigkill_leaves_nothing)
 BOTH_MODES(bad_input)
 BOTH_MODES(exit_codes_and_net)
+BOTH_MODES(workspace_redirects)
