@@ -482,8 +482,7 @@ int cmd_gateway(const struct cli_context *ctx, int argc, char **argv)
 	}
 	supervisor_log_close(so.log);
 out:
-	if (lock_fd >= 0)
-		close(lock_fd);
+	runtime_unlock(lock_fd);
 	gateway_cmd_release(&l.cmd);
 	instance_release(&inst);
 	free(a.env);

@@ -74,8 +74,7 @@ int cmd_list(const struct cli_context *ctx, int argc, char **argv)
 			continue;
 		}
 		if (v.running) {
-			snprintf(pid, sizeof(pid), "%ld",
-				 (long)(v.st.supervisor_pid ? v.st.supervisor_pid : v.lock_pid));
+			snprintf(pid, sizeof(pid), "%ld", (long)gateway_view_supervisor_pid(&v));
 			if (gateway_view_uptime(&v) > 0)
 				runtime_format_duration(gateway_view_uptime(&v), up, sizeof(up));
 		}

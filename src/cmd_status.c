@@ -49,8 +49,7 @@ static void print_human(const struct instance *inst, const struct gateway_view *
 		return;
 	}
 	printf("%s: %s, %s\n", label, gateway_view_state(v), gateway_view_health(v));
-	printf("  pids     supervisor %ld",
-	       (long)(v->st.supervisor_pid ? v->st.supervisor_pid : v->lock_pid));
+	printf("  pids     supervisor %ld", (long)gateway_view_supervisor_pid(v));
 	if (v->st.init_pid)
 		printf(", sandbox %ld, gateway %ld", (long)v->st.init_pid, (long)v->st.child_pid);
 	putchar('\n');

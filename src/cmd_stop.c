@@ -112,7 +112,7 @@ int cmd_stop(const struct cli_context *ctx, int argc, char **argv)
 		rc = EXIT_OK;
 		goto out;
 	} else {
-		pid_t sup = v.st.supervisor_pid > 0 ? v.st.supervisor_pid : v.lock_pid;
+		pid_t sup = gateway_view_supervisor_pid(&v);
 
 		if (sup <= 0 || (kill(sup, SIGTERM) < 0 && errno != ESRCH)) {
 			cli_errorf("stop: %s: cannot signal supervisor pid %ld: %s", label,

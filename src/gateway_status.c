@@ -72,6 +72,13 @@ const char *gateway_view_health(const struct gateway_view *v)
 	return v->healthz.status == 200 ? "not-ready" : "unhealthy";
 }
 
+pid_t gateway_view_supervisor_pid(const struct gateway_view *v)
+{
+	if (!v->running)
+		return 0;
+	return v->lock_pid > 0 ? v->lock_pid : v->st.supervisor_pid;
+}
+
 int64_t gateway_view_uptime(const struct gateway_view *v)
 {
 	if (!v->running || !v->have_state || !v->st.started_at || !v->st.child_pid)
@@ -112,8 +119,7 @@ cJSON *gateway_view_json(const struct instance *inst, const struct gateway_view 
 		cJSON_AddStringToObject(o, "phase", runtime_phase_name(v->st.phase));
 	else
 		cJSON_AddNullToObject(o, "phase");
-	add_pid(o, "supervisor_pid",
-		v->running ? (v->st.supervisor_pid ? v->st.supervisor_pid : v->lock_pid) : 0);
+	add_pid(o, "supervisor_pid", gateway_view_supervisor_pid(v));
 	add_pid(o, "init_pid", live || v->orphan ? v->st.init_pid : 0);
 	add_pid(o, "child_pid", live ? v->st.child_pid : 0);
 	cJSON_AddNumberToObject(o, "uptime_s", (double)gateway_view_uptime(v));

@@ -38,6 +38,10 @@ int gateway_view_get(const struct instance *inst, struct http_probe **hp, bool p
 const char *gateway_view_state(const struct gateway_view *v);
 const char *gateway_view_health(const struct gateway_view *v);
 cJSON *gateway_view_json(const struct instance *inst, const struct gateway_view *v);
+/* The running supervisor's pid: the lock file's (written by the holder
+ * itself), the state file's only when the lock file names none; 0 when
+ * nothing runs. */
+pid_t gateway_view_supervisor_pid(const struct gateway_view *v);
 /* Seconds the current gateway run has been up (0 when not running). */
 int64_t gateway_view_uptime(const struct gateway_view *v);
 

@@ -96,6 +96,16 @@ int runtime_lock_set_pid(int fd, pid_t pid, ocr_error *err)
 	return 0;
 }
 
+void runtime_unlock(int fd)
+{
+	if (fd < 0)
+		return;
+	if (ftruncate(fd, 0) < 0) {
+		/* Harmless: the next launcher only mentions a stale pid. */
+	}
+	close(fd);
+}
+
 int runtime_lock(const struct runtime_paths *rp, int *fd_out, pid_t *holder, pid_t *stale_pid,
 		 ocr_error *err)
 {

@@ -39,6 +39,9 @@ int runtime_lock(const struct runtime_paths *rp, int *fd, pid_t *holder, pid_t *
 		 ocr_error *err);
 /* Records PID as the holder (after a fork: the daemon's pid). */
 int runtime_lock_set_pid(int fd, pid_t pid, ocr_error *err);
+/* The holder's clean exit: empties the file (so the next launcher does not
+ * report a stale lock) and closes FD, which releases the lock. */
+void runtime_unlock(int fd);
 /* 1 if some process holds the lock, 0 if not (or no lock file); *pid is the
  * pid recorded in the file (0 if none). -1 on error. */
 int runtime_lock_held(const struct runtime_paths *rp, pid_t *pid, ocr_error *err);
