@@ -5,6 +5,7 @@
 #define OCR_CLI_H
 
 #include <stdbool.h>
+#include <stdio.h>
 
 #include "error.h"
 #include "profile.h"
@@ -30,6 +31,19 @@ int cmd_gateway(const struct cli_context *ctx, int argc, char **argv);
 int cmd_status(const struct cli_context *ctx, int argc, char **argv);
 int cmd_stop(const struct cli_context *ctx, int argc, char **argv);
 int cmd_list(const struct cli_context *ctx, int argc, char **argv);
+
+/* The options of the commands that only report (check, ports, status, list):
+ * --json, --help and no operand. Returns -1 to go on, or the exit code to
+ * return at once (help printed, or bad usage reported). */
+int cli_parse_json_help(int argc, char **argv, const char *cmd, void (*usage)(FILE *out),
+			bool *json);
+
+struct instance;
+/* Refuses SELF when `check` finds a violation involving it against every
+ * other instance of the user: prints each one ("CMD: refusing ...") and
+ * returns -1; 0 when SELF is clean. (cmd_check.c) */
+int cli_refuse_unisolated(const struct cli_context *ctx, const struct instance *self,
+			  const char *cmd);
 
 /* "openclaw-run: " + the formatted message, on stderr. */
 void cli_errorf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

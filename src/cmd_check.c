@@ -1,6 +1,6 @@
 /* `check`: every instance of the host against the isolation checklist. */
 #include <cjson/cJSON.h>
-#include <getopt.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -129,34 +129,15 @@ static void print_text(const struct instance_set *set, const struct violation_li
 
 int cmd_check(const struct cli_context *ctx, int argc, char **argv)
 {
-	static const struct option options[] = {
-	    {"json", no_argument, NULL, 'j'},
-	    {"help", no_argument, NULL, 'h'},
-	    {NULL, 0, NULL, 0},
-	};
 	struct instance_set set;
 	struct violation_list vl;
 	ocr_error err = {0};
-	bool json = false;
-	int opt, rc;
+	bool json;
+	int rc;
 
-	while ((opt = getopt_long(argc, argv, "+h", options, NULL)) != -1) {
-		switch (opt) {
-		case 'j':
-			json = true;
-			break;
-		case 'h':
-			usage(stdout);
-			return EXIT_OK;
-		default:
-			usage(stderr);
-			return EXIT_USAGE;
-		}
-	}
-	if (optind < argc) {
-		cli_errorf("check: unexpected argument '%s'", argv[optind]);
-		return EXIT_USAGE;
-	}
+	rc = cli_parse_json_help(argc, argv, "check", usage, &json);
+	if (rc >= 0)
+		return rc;
 	if (registry_scan(&ctx->env, &set, &err) < 0) {
 		err_prefix(&err, "check");
 		err_print(&err);
@@ -184,4 +165,55 @@ int cmd_check(const struct cli_context *ctx, int argc, char **argv)
 	violation_list_release(&vl);
 	instance_set_release(&set);
 	return rc;
+}
+
+int cli_refuse_unisolated(const struct cli_context *ctx, const struct instance *self,
+			  const char *cmd)
+{
+	struct instance_set set;
+	struct violation_list vl;
+	struct instance *all;
+	ocr_error err = {0};
+	size_t n, me = SIZE_MAX, bad = 0;
+
+	if (registry_scan(&ctx->env, &set, &err) < 0) {
+		err_prefix(&err, "%s: reading the other instances", cmd);
+		err_print(&err);
+		return -1;
+	}
+	/* Shallow copies: the set keeps every config. Our own view (--port,
+	 * the caller's env) replaces the scan's. */
+	all = calloc(set.n + 1, sizeof(*all));
+	if (!all) {
+		cli_errorf("%s: out of memory", cmd);
+		instance_set_release(&set);
+		return -1;
+	}
+	for (n = 0; n < set.n; n++) {
+		all[n] = set.items[n];
+		if (instance_same_place(&set.items[n], self)) {
+			me = n;
+			all[n] = *self;
+		}
+	}
+	if (me == SIZE_MAX)
+		all[me = n++] = *self;
+	if (check_instances(all, n, &vl, &err) < 0) {
+		err_prefix(&err, "%s", cmd);
+		err_print(&err);
+		bad = 1; /* vl is left empty */
+	}
+	for (size_t i = 0; i < vl.n; i++) {
+		if (!violation_involves(&vl.items[i], me))
+			continue;
+		if (bad++ == 0)
+			cli_errorf("%s: refusing profile %s: it breaks the isolation checklist:",
+				   cmd, profile_label(&self->profile));
+		fprintf(stderr, "  %s: %s\n", violation_kind_name(vl.items[i].kind),
+			vl.items[i].detail);
+	}
+	violation_list_release(&vl);
+	free(all);
+	instance_set_release(&set);
+	return bad ? -1 : 0;
 }

@@ -237,6 +237,12 @@ int cmd_exec(const struct cli_context *ctx, int argc, char **argv)
 		err_print(&err);
 		return EXIT_FAIL;
 	}
+	/* The workspace comes from a config the payload can write: the
+	 * checklist keeps it out of every other profile's directories. */
+	if (cli_refuse_unisolated(ctx, &inst, "exec") < 0) {
+		instance_release(&inst);
+		return EXIT_FAIL;
+	}
 	rc = plan_build(&inst, &a.opt, argv + optind, &sb, &err);
 	instance_release(&inst);
 	if (rc < 0) {

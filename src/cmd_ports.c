@@ -1,6 +1,5 @@
 /* `ports`: the profile's port block, each derived port with its role. */
 #include <cjson/cJSON.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -83,42 +82,16 @@ static void print_text(const struct instance *inst)
 
 int cmd_ports(const struct cli_context *ctx, int argc, char **argv)
 {
-	static const struct option options[] = {
-	    {"json", no_argument, NULL, 'j'},
-	    {"help", no_argument, NULL, 'h'},
-	    {NULL, 0, NULL, 0},
-	};
 	struct instance inst;
 	ocr_error err = {0};
-	bool json = false;
-	int opt, rc;
+	bool json;
+	int rc;
 
-	while ((opt = getopt_long(argc, argv, "+h", options, NULL)) != -1) {
-		switch (opt) {
-		case 'j':
-			json = true;
-			break;
-		case 'h':
-			usage(stdout);
-			return EXIT_OK;
-		default:
-			usage(stderr);
-			return EXIT_USAGE;
-		}
-	}
-	if (optind < argc) {
-		cli_errorf("ports: unexpected argument '%s'", argv[optind]);
-		return EXIT_USAGE;
-	}
+	rc = cli_parse_json_help(argc, argv, "ports", usage, &json);
+	if (rc >= 0)
+		return rc;
 	if (instance_load(ctx->profile, &ctx->env, 0, &inst, &err) < 0) {
 		err_print(&err);
-		return EXIT_FAIL;
-	}
-	if (port_block_validate(&inst.ports, &err) < 0) {
-		err_prefix(&err, "profile %s: %s", profile_label(&inst.profile),
-			   port_base_origin_label(inst.ports.origin));
-		err_print(&err);
-		instance_release(&inst);
 		return EXIT_FAIL;
 	}
 	if (json) {

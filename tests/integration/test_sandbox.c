@@ -477,26 +477,42 @@ static void check_workspace_redirects(struct fx *f)
 {
 	char path[PATH_MAX + 32], link[PATH_MAX + 32], config[PATH_MAX + 128];
 	const char *const args[] = {PROBE, "exists", f->other, NULL};
+	const char *fmt = "{\"agents\": {\"defaults\": {\"workspace\": \"%s%s\"}}}\n";
 	struct run_result r;
 
 	snprintf(link, sizeof(link), "%s/ws-c/link", f->home);
 	snprintf(path, sizeof(path), "%s/ws-c", f->home);
 	cr_assert_eq(mkdir(path, 0700), 0);
 	cr_assert_eq(symlink(f->other, link), 0);
-	snprintf(config, sizeof(config), "{\"agents\": {\"defaults\": {\"workspace\": \"%s\"}}}\n",
-		 link);
+	snprintf(config, sizeof(config), fmt, link, "");
 	snprintf(path, sizeof(path), "%s/.openclaw-c/openclaw.json", f->home);
 	write_text_file(path, config);
-	snprintf(config, sizeof(config), "{\"agents\": {\"defaults\": {\"workspace\": \"%s\"}}}\n",
-		 f->home);
-	snprintf(path, sizeof(path), "%s/.openclaw-d/openclaw.json", f->home);
+	snprintf(config, sizeof(config), fmt, f->other, "/ws");
+	snprintf(path, sizeof(path), "%s/.openclaw-e/openclaw.json", f->home);
 	write_text_file(path, config);
 	cr_assert_eq(nftw(f->home, chown_entry, 16, FTW_PHYS), 0);
 
+	/* exec runs the checklist, as gateway does: a workspace inside another
+	 * profile's state dir is refused before anything is mounted. */
+	cr_assert_eq(run_probe_opts(f, &r, "e", NULL, args), 0);
+	cr_assert_eq(r.exit_code, 1, "stdout: %s stderr: %s", r.out, r.err);
+	cr_assert(strstr(r.err, "isolation checklist") && strstr(r.err, "nested"), "%s", r.err);
+	run_result_free(&r);
+	/* Lexically clean, so only the bind itself can refuse the link. */
 	cr_assert_eq(run_probe_opts(f, &r, "c", NULL, args), 0);
 	cr_assert_eq(r.exit_code, 1, "stdout: %s stderr: %s", r.out, r.err);
 	cr_assert(strstr(r.err, "symlink"), "%s", r.err);
 	run_result_free(&r);
+
+	/* Alone on the host (the checklist sees no other instance inside it). */
+	snprintf(path, sizeof(path), "%s/.openclaw-c", f->home);
+	tmpdir_remove(path);
+	snprintf(path, sizeof(path), "%s/.openclaw-e", f->home);
+	tmpdir_remove(path);
+	snprintf(config, sizeof(config), fmt, f->home, "");
+	snprintf(path, sizeof(path), "%s/.openclaw-d/openclaw.json", f->home);
+	write_text_file(path, config);
+	cr_assert_eq(nftw(f->home, chown_entry, 16, FTW_PHYS), 0);
 	cr_assert_eq(run_probe_opts(f, &r, "d", NULL, args), 0);
 	cr_assert_eq(r.exit_code, 1, "stdout: %s stderr: %s", r.out, r.err);
 	cr_assert_str_eq(r.out, "", "the sandbox ran with the HOME as workspace");

@@ -289,6 +289,14 @@ Test(setup_check, help_and_usage)
 	RUN(&r, "ports", "--help");
 	expect(&r, 0);
 	run_result_free(&r);
+	RUN(&r, "ports", "extra");
+	expect(&r, 2);
+	cr_assert(strstr(r.err, "ports: unexpected argument 'extra'"), "%s", r.err);
+	run_result_free(&r);
+	RUN(&r, "check", "--help");
+	expect(&r, 0);
+	cr_assert(strstr(r.out, "--json"));
+	run_result_free(&r);
 }
 
 /* As root, setup hands the state dir to the sandbox's user, whose payload can
