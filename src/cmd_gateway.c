@@ -4,10 +4,12 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
+#include <netinet/in.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -229,6 +231,28 @@ static int check_isolation(const struct cli_context *ctx, const struct instance 
 	return bad ? -1 : 0;
 }
 
+/* Upstream exits 1 on EADDRINUSE, which would only show up as a crash
+ * loop; the port of a gateway we do not know about deserves its own
+ * message. */
+static int check_port_free(unsigned port, ocr_error *err)
+{
+	struct sockaddr_in addr = {.sin_family = AF_INET,
+				   .sin_port = htons((uint16_t)port),
+				   .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), one = 1, rc = 0;
+
+	if (fd < 0)
+		return 0; /* cannot tell: let the gateway find out */
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (bind(fd, (struct sockaddr *)&addr, sizeof(addr)) < 0 && errno == EADDRINUSE)
+		rc = err_set(err, 0,
+			     "gateway: port %u is already in use by another process (see `ss "
+			     "-ltnp 'sport = :%u'`)",
+			     port, port);
+	close(fd);
+	return rc;
+}
+
 struct launch {
 	const struct instance *inst;
 	struct plan_options popt;
@@ -442,6 +466,10 @@ int cmd_gateway(const struct cli_context *ctx, int argc, char **argv)
 	}
 	if (runtime_lock(&rp, &lock_fd, &holder, &stale, &err) < 0) {
 		err_prefix(&err, "gateway '%s'", label);
+		err_print(&err);
+		goto out;
+	}
+	if (check_port_free(inst.ports.base, &err) < 0) {
 		err_print(&err);
 		goto out;
 	}

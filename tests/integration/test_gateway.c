@@ -1,6 +1,9 @@
 /* `gateway`, `status`, `stop`, `list` with the fake gateway: the life cycle,
  * the environment, the lock, --detach, refusals. Supervision under failure
  * (restarts, crash loop, signals) is in test_gateway_supervision.c. */
+#include <netinet/in.h>
+#include <sys/socket.h>
+
 #include "gateway_util.h"
 
 TestSuite(gateway, .fini = gw_fini);
@@ -230,5 +233,28 @@ Test(gateway, stop_of_a_stopped_profile_is_fine)
 	cr_assert_eq(r.exit_code, 0, "%s%s", r.out, r.err);
 	cr_assert(strstr(r.out, "not running"), "%s", r.out);
 	run_result_free(&r);
+	gw_cleanup(&g);
+}
+
+Test(gateway, a_port_taken_by_a_stranger_is_named)
+{
+	struct gw g;
+	struct run_result r;
+	struct sockaddr_in addr = {.sin_family = AF_INET};
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	char want[64];
+
+	gw_init(&g, "main");
+	addr.sin_port = htons((uint16_t)g.base);
+	addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	cr_assert_eq(bind(fd, (struct sockaddr *)&addr, sizeof(addr)), 0);
+	cr_assert_eq(listen(fd, 1), 0);
+	cr_assert_eq(
+	    gw_ocr(&g, &r, "--profile", "main", "gateway", "--gateway-cmd", FAKE_GATEWAY, NULL), 0);
+	cr_assert_eq(r.exit_code, 1, "%s%s", r.out, r.err);
+	snprintf(want, sizeof(want), "port %u is already in use", g.base);
+	cr_assert(strstr(r.err, want), "%s", r.err);
+	run_result_free(&r);
+	close(fd);
 	gw_cleanup(&g);
 }

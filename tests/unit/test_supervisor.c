@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "runtime.h"
@@ -179,4 +180,43 @@ Test(runtime, durations_read_well)
 	cr_assert_str_eq(buf, "41s");
 	runtime_format_duration(3 * 3600 + 2 * 60 + 5, buf, sizeof(buf));
 	cr_assert_str_eq(buf, "3h 02m");
+}
+
+Test(supervisor_log, rotates_at_the_cap_and_keeps_two)
+{
+	char dir[] = "/tmp/ocr-unit-log-XXXXXX", path[128], old[160];
+	struct supervisor_log *log;
+	ocr_error err = {0};
+	char line[40];
+
+	cr_assert_not_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/openclaw-run.log", dir);
+	cr_assert_eq(supervisor_log_open(path, 100, &log, &err), 0, "%s", err.msg);
+	for (int i = 0; i < 10; i++) {
+		int n = snprintf(line, sizeof(line), "line %d of about forty bytes....\n", i);
+		supervisor_log_write(log, line, (size_t)n);
+	}
+	supervisor_log_close(log);
+	struct stat st;
+	cr_assert_eq(stat(path, &st), 0);
+	cr_assert_leq(st.st_size, 100);
+	snprintf(old, sizeof(old), "%s.1", path);
+	cr_assert_eq(stat(old, &st), 0);
+	snprintf(old, sizeof(old), "%s.2", path);
+	cr_assert_eq(stat(old, &st), 0);
+	snprintf(old, sizeof(old), "%s.3", path);
+	cr_assert_neq(stat(old, &st), 0);
+	/* The newest line is in the current file. */
+	FILE *f = fopen(path, "r");
+	char buf[256] = "";
+	size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+	buf[n] = '\0';
+	fclose(f);
+	cr_assert(strstr(buf, "line 9 "), "%s", buf);
+	unlink(path);
+	snprintf(old, sizeof(old), "%s.1", path);
+	unlink(old);
+	snprintf(old, sizeof(old), "%s.2", path);
+	unlink(old);
+	rmdir(dir);
 }
