@@ -14,7 +14,6 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "check.h"
 #include "cli.h"
 #include "config.h"
 #include "gateway_env.h"
@@ -175,60 +174,6 @@ static int parse_args(int argc, char **argv, struct gateway_args *a)
 	a->extra = argv + optind;
 	a->n_extra = argc - optind;
 	return 0;
-}
-
-/* Refuses to start an instance that breaks the isolation checklist. */
-static int check_isolation(const struct cli_context *ctx, const struct instance *self)
-{
-	struct instance_set set = {0};
-	struct violation_list vl = {0};
-	struct instance *all;
-	size_t n, me = SIZE_MAX, bad = 0;
-	ocr_error err = {0};
-
-	if (registry_scan(&ctx->env, &set, &err) < 0) {
-		err_prefix(&err, "gateway: reading the other instances");
-		err_print(&err);
-		return -1;
-	}
-	/* Shallow copies: the set keeps ownership of every config. */
-	all = calloc(set.n + 1, sizeof(*all));
-	if (!all) {
-		instance_set_release(&set);
-		return -1;
-	}
-	for (n = 0; n < set.n; n++) {
-		all[n] = set.items[n];
-		if (instance_same_place(&set.items[n], self)) {
-			me = n;
-			/* Our view wins: --port and the caller's env apply to us. */
-			all[n] = *self;
-		}
-	}
-	if (me == SIZE_MAX)
-		all[me = n++] = *self;
-	if (check_instances(all, n, &vl, &err) < 0) {
-		err_print(&err);
-		free(all);
-		instance_set_release(&set);
-		return -1;
-	}
-	for (size_t i = 0; i < vl.n; i++) {
-		if (!violation_involves(&vl.items[i], me))
-			continue;
-		if (bad++ == 0)
-			cli_errorf("gateway: refusing to start '%s': it breaks the isolation "
-				   "checklist:",
-				   profile_label(&self->profile));
-		fprintf(stderr, "  %s: %s\n", violation_kind_name(vl.items[i].kind),
-			vl.items[i].detail);
-	}
-	if (bad)
-		fprintf(stderr, "Fix the config (see `openclaw-run check`) and start again.\n");
-	violation_list_release(&vl);
-	free(all);
-	instance_set_release(&set);
-	return bad ? -1 : 0;
 }
 
 /* Upstream exits 1 on EADDRINUSE, which would only show up as a crash
@@ -442,8 +387,10 @@ int cmd_gateway(const struct cli_context *ctx, int argc, char **argv)
 		err_print(&err);
 		goto out;
 	}
-	if (check_isolation(ctx, &inst) < 0)
+	if (cli_refuse_unisolated(ctx, &inst, "gateway") < 0) {
+		fprintf(stderr, "Fix the config (see `openclaw-run check`) and start again.\n");
 		goto out;
+	}
 	if (gateway_cmd_build(&inst, a.prefix, a.cmd, a.extra, a.n_extra, &l.cmd, &err) < 0 ||
 	    gateway_env_build(&inst, a.env, a.n_env, &l.cmd, &err) < 0) {
 		err_print(&err);

@@ -1,6 +1,5 @@
 /* openclaw-run list [--json]: every known instance with its base port,
  * state, health, pid and uptime; a table for people, JSON for scripts. */
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -20,35 +19,17 @@ static void usage(FILE *out)
 
 int cmd_list(const struct cli_context *ctx, int argc, char **argv)
 {
-	static const struct option options[] = {
-	    {"json", no_argument, NULL, 'j'},
-	    {"help", no_argument, NULL, 'h'},
-	    {NULL, 0, NULL, 0},
-	};
 	struct instance_set set = {0};
 	struct http_probe *hp = NULL;
 	ocr_error err = {0};
 	bool json = false;
-	int opt, rc = EXIT_OK;
+	int rc;
 	cJSON *arr = NULL;
 
-	while ((opt = getopt_long(argc, argv, "jh", options, NULL)) != -1) {
-		switch (opt) {
-		case 'j':
-			json = true;
-			break;
-		case 'h':
-			usage(stdout);
-			return EXIT_OK;
-		default:
-			usage(stderr);
-			return EXIT_USAGE;
-		}
-	}
-	if (optind < argc) {
-		cli_errorf("list: unexpected argument '%s'", argv[optind]);
-		return EXIT_USAGE;
-	}
+	rc = cli_parse_json_help(argc, argv, "list", usage, &json);
+	if (rc >= 0)
+		return rc;
+	rc = EXIT_OK;
 	if (registry_scan(&ctx->env, &set, &err) < 0) {
 		err_print(&err);
 		return EXIT_USAGE;

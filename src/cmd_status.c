@@ -2,7 +2,6 @@
  * and healthy right now? Exit 0 healthy, 1 running but unhealthy, 3 stopped
  * (LSB). It reads the lock and the state file and asks /healthz and /readyz
  * itself, so it answers in milliseconds. */
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -70,35 +69,17 @@ static void print_human(const struct instance *inst, const struct gateway_view *
 
 int cmd_status(const struct cli_context *ctx, int argc, char **argv)
 {
-	static const struct option options[] = {
-	    {"json", no_argument, NULL, 'j'},
-	    {"help", no_argument, NULL, 'h'},
-	    {NULL, 0, NULL, 0},
-	};
 	struct instance inst = {0};
 	struct gateway_view v;
 	struct http_probe *hp = NULL;
 	ocr_error err = {0};
 	bool json = false;
-	int opt, rc = EXIT_FAIL;
+	int rc;
 
-	while ((opt = getopt_long(argc, argv, "jh", options, NULL)) != -1) {
-		switch (opt) {
-		case 'j':
-			json = true;
-			break;
-		case 'h':
-			usage(stdout);
-			return EXIT_OK;
-		default:
-			usage(stderr);
-			return EXIT_USAGE;
-		}
-	}
-	if (optind < argc) {
-		cli_errorf("status: unexpected argument '%s'", argv[optind]);
-		return EXIT_USAGE;
-	}
+	rc = cli_parse_json_help(argc, argv, "status", usage, &json);
+	if (rc >= 0)
+		return rc;
+	rc = EXIT_FAIL;
 	if (instance_load(ctx->profile, &ctx->env, 0, &inst, &err) < 0) {
 		err_print(&err);
 		return EXIT_USAGE;
