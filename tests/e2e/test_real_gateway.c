@@ -16,7 +16,17 @@ static bool openclaw_installed(char *prefix, size_t len)
 	const char *env = getenv("OPENCLAW_RUN_PREFIX");
 	char mjs[PATH_MAX + 64];
 
-	snprintf(prefix, len, "%s", env && *env ? env : "/opt/openclaw-run");
+	const char *data = getenv("XDG_DATA_HOME"), *home = getenv("HOME");
+
+	/* The defaults of scripts/install-openclaw. */
+	if (env && *env)
+		snprintf(prefix, len, "%s", env);
+	else if (geteuid() == 0)
+		snprintf(prefix, len, "/opt/openclaw-run");
+	else if (data && *data)
+		snprintf(prefix, len, "%s/openclaw-run", data);
+	else
+		snprintf(prefix, len, "%s/.local/share/openclaw-run", home ? home : "");
 	snprintf(mjs, sizeof(mjs), "%s/node_modules/openclaw/openclaw.mjs", prefix);
 	return path_exists(mjs);
 }
