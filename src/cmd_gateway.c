@@ -315,6 +315,7 @@ static int run_detached_child(struct supervisor_opts *so, int lock_fd, int notif
 	so->notify_fd = notify_fd;
 	so->progress_tty = false;
 	int code = supervisor_run(so);
+	supervisor_log_take_stdio(so->log);
 	close(out[0]);
 	return code;
 }

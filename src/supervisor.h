@@ -100,6 +100,10 @@ void supervisor_log_write(struct supervisor_log *log, const char *data, size_t l
 /* A timestamped "openclaw-run: ..." line. */
 void supervisor_log_printf(struct supervisor_log *log, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+/* Points stdout and stderr at the log: what a detached supervisor prints
+ * after its loop (exit-time diagnostics) must not go into a pipe that
+ * nobody reads any more. */
+void supervisor_log_take_stdio(struct supervisor_log *log);
 /* Last LINES lines of the log at PATH onto FD (for a failed --detach). */
 void supervisor_log_tail(const char *path, int lines, int fd);
 

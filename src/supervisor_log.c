@@ -116,6 +116,16 @@ void supervisor_log_printf(struct supervisor_log *log, const char *fmt, ...)
 	supervisor_log_write(log, line, n);
 }
 
+void supervisor_log_take_stdio(struct supervisor_log *log)
+{
+	if (!log || log->fd < 0)
+		return;
+	fflush(stdout);
+	fflush(stderr);
+	dup2(log->fd, STDOUT_FILENO);
+	dup2(log->fd, STDERR_FILENO);
+}
+
 void supervisor_log_tail(const char *path, int lines, int fd)
 {
 	char buf[16384];

@@ -71,7 +71,7 @@ static inline int gw_ocr(struct gw *g, struct run_result *r, ...)
 {
 	char *argv[48];
 	char *envp[] = {(char *)"PATH=/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin", g->home_env,
-			g->runtime_env, (char *)"ASAN_OPTIONS=detect_leaks=0", NULL};
+			g->runtime_env, (char *)"ASAN_OPTIONS=detect_leaks=1", NULL};
 	int argc = 0;
 	const char *a;
 	va_list ap;
@@ -115,7 +115,7 @@ static inline pid_t gw_start(struct gw *g, ...)
 {
 	char *argv[48], log[PATH_MAX + 32];
 	char *envp[] = {(char *)"PATH=/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin", g->home_env,
-			g->runtime_env, (char *)"ASAN_OPTIONS=detect_leaks=0",
+			g->runtime_env, (char *)"ASAN_OPTIONS=detect_leaks=1",
 			/* must not reach the gateway: its env is built from nothing */
 			(char *)"OPENCLAW_GATEWAY_URL=ws://127.0.0.1:1/leaked", NULL};
 	int argc = 0;
