@@ -212,6 +212,12 @@ int runtime_state_write(const struct runtime_paths *rp, const struct runtime_sta
 	cJSON_AddStringToObject(o, "profile", st->profile[0] ? st->profile : "default");
 	cJSON_AddStringToObject(o, "state_dir", st->state_dir);
 	cJSON_AddStringToObject(o, "phase", runtime_phase_name(st->phase));
+	/* As of the supervisor's last probe; `status` asks again. */
+	cJSON_AddStringToObject(o, "health",
+				st->phase == PHASE_READY	? "ready"
+				: st->phase == PHASE_WAIT_READY ? "live"
+				: st->phase == PHASE_STARTING	? "starting"
+								: "down");
 	cJSON_AddNumberToObject(o, "supervisor_pid", st->supervisor_pid);
 	cJSON_AddNumberToObject(o, "init_pid", st->init_pid);
 	cJSON_AddNumberToObject(o, "child_pid", st->child_pid);
