@@ -290,7 +290,8 @@ static int run_detached_child(struct supervisor_opts *so, int lock_fd, int notif
 	int out[2], null_fd;
 	ocr_error err = {0};
 
-	if (setsid() < 0)
+	/* Before anything can signal us: the daemon is a supervisor. */
+	if (supervisor_block_signals(&err) < 0 || setsid() < 0)
 		_exit(EXIT_FAIL);
 	pid_t pid = fork();
 	if (pid < 0)
@@ -323,7 +324,7 @@ static int run_detached_child(struct supervisor_opts *so, int lock_fd, int notif
 /* Returns the caller's exit code in the caller, and the supervisor's in the
  * daemon (*is_daemon set), so both unwind through cmd_gateway's cleanup. */
 static int detach(struct supervisor_opts *so, const struct gateway_args *a,
-		  const struct instance *inst, int lock_fd, bool *is_daemon)
+		  const struct instance *inst, int *lock_fd, bool *is_daemon)
 {
 	char logs[PATH_MAX], path[PATH_MAX + 32];
 	int notify[2];
@@ -354,10 +355,11 @@ static int detach(struct supervisor_opts *so, const struct gateway_args *a,
 	if (pid == 0) {
 		close(notify[0]);
 		*is_daemon = true;
-		return run_detached_child(so, lock_fd, notify[1]);
+		return run_detached_child(so, *lock_fd, notify[1]);
 	}
 	close(notify[1]);
-	close(lock_fd); /* the daemon holds the lock now */
+	close(*lock_fd); /* the daemon holds the lock now */
+	*lock_fd = -1;
 	waitpid(pid, NULL, 0);
 	int code = wait_for_daemon(notify[0], a, so->label, so->port, path);
 	close(notify[0]);
@@ -445,16 +447,13 @@ int cmd_gateway(const struct cli_context *ctx, int argc, char **argv)
 	    .output_fd = -1,
 	    .notify_fd = -1,
 	};
-	if (supervisor_block_signals(&err) < 0) {
-		err_print(&err);
-		goto out;
-	}
 	if (a.detach) {
 		bool is_daemon = false;
 
-		rc = detach(&so, &a, &inst, lock_fd, &is_daemon);
-		if (!is_daemon)
-			lock_fd = -1; /* closed by detach(): the daemon holds the lock */
+		/* The caller stays interruptible while it waits for the daemon. */
+		rc = detach(&so, &a, &inst, &lock_fd, &is_daemon);
+	} else if (supervisor_block_signals(&err) < 0) {
+		err_print(&err);
 	} else {
 		rc = supervisor_run(&so);
 	}
