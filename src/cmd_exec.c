@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "gateway_env.h"
 #include "plan.h"
 #include "registry.h"
 
@@ -35,6 +36,8 @@ static void usage(FILE *out)
 	    "  --ro-bind PATH         also show PATH, read-only (repeatable)\n"
 	    "  --env KEY=VALUE        add to the command's environment (repeatable)\n"
 	    "  --cwd DIR              working directory (default: the workspace, or /)\n"
+	    "  --gateway-prefix DIR   the openclaw install to show, read-only, with `openclaw`\n"
+	    "                         in PATH (default: the one scripts/install-openclaw made)\n"
 	    "  --port N               the port block's base (as for gateway)\n"
 	    "  --seccomp-policy FILE  another seccomp policy file\n"
 	    "  --strict               a missing kernel feature (Landlock net, cgroup v2) is an "
@@ -49,8 +52,9 @@ static void usage(FILE *out)
 
 struct exec_args {
 	struct plan_options opt;
-	const char *ro[MAX_LIST];
-	char *env[MAX_LIST];
+	const char *ro[MAX_LIST + 1];
+	char *env[MAX_LIST * 2];
+	const char *gateway_prefix;
 	unsigned port;
 	int json_fd; /* -1: none */
 };
@@ -63,6 +67,7 @@ static int parse(int argc, char **argv, struct exec_args *a)
 	    {"ro-bind", required_argument, NULL, 'r'},
 	    {"env", required_argument, NULL, 'e'},
 	    {"cwd", required_argument, NULL, 'c'},
+	    {"gateway-prefix", required_argument, NULL, 'g'},
 	    {"port", required_argument, NULL, 'P'},
 	    {"seccomp-policy", required_argument, NULL, 's'},
 	    {"strict", no_argument, NULL, 'S'},
@@ -108,6 +113,9 @@ static int parse(int argc, char **argv, struct exec_args *a)
 		case 'c':
 			a->opt.cwd = optarg;
 			break;
+		case 'g':
+			a->gateway_prefix = optarg;
+			break;
 		case 'P':
 			v = strtol(optarg, &end, 10);
 			if (*end || v < 1 || v > 65535)
@@ -142,6 +150,18 @@ static int parse(int argc, char **argv, struct exec_args *a)
 	a->opt.ro_binds = a->ro;
 	a->opt.extra_env = a->env;
 	return 0;
+}
+
+/* The installed gateway goes in first so the user's --env still wins. */
+static void add_gateway_tools(struct exec_args *a, const struct gateway_cmd *tools)
+{
+	size_t n_user = a->opt.n_extra_env;
+
+	if (tools->n_ro_binds)
+		a->ro[a->opt.n_ro_binds++] = tools->ro_binds[0];
+	memmove(a->env + tools->n_env, a->env, n_user * sizeof(a->env[0]));
+	memcpy(a->env, tools->env, tools->n_env * sizeof(a->env[0]));
+	a->opt.n_extra_env += tools->n_env;
 }
 
 static void json_start(int fd, const struct sandbox_status *st)
@@ -217,6 +237,7 @@ static bool state_dir_is_file(const struct cli_context *ctx)
 int cmd_exec(const struct cli_context *ctx, int argc, char **argv)
 {
 	struct exec_args a = {.json_fd = -1};
+	struct gateway_cmd tools = {0};
 	struct instance inst;
 	struct sandbox *sb = NULL;
 	struct sandbox_status st;
@@ -243,7 +264,22 @@ int cmd_exec(const struct cli_context *ctx, int argc, char **argv)
 		instance_release(&inst);
 		return EXIT_FAIL;
 	}
+	if (gateway_tools_build(&inst, a.gateway_prefix, &tools, &err) < 0) {
+		err_print(&err);
+		instance_release(&inst);
+		return EXIT_FAIL;
+	}
+	if (a.gateway_prefix && !tools.n_ro_binds)
+		cli_errorf("exec: --gateway-prefix %s: no openclaw installed there",
+			   a.gateway_prefix);
+	if ((a.gateway_prefix && !tools.n_ro_binds) || tools.n_env > MAX_LIST) {
+		gateway_cmd_release(&tools);
+		instance_release(&inst);
+		return EXIT_FAIL;
+	}
+	add_gateway_tools(&a, &tools);
 	rc = plan_build(&inst, &a.opt, argv + optind, &sb, &err);
+	gateway_cmd_release(&tools);
 	instance_release(&inst);
 	if (rc < 0) {
 		err_print(&err);

@@ -167,6 +167,31 @@ int gateway_env_build(const struct instance *inst, char *const *user_env, size_t
 	return 0;
 }
 
+int gateway_tools_build(const struct instance *inst, const char *prefix, struct gateway_cmd *out,
+			ocr_error *err)
+{
+	char dflt[PATH_MAX], real[PATH_MAX], node[PATH_MAX + 64], mjs[PATH_MAX + 64];
+
+	memset(out, 0, sizeof(*out));
+	if (!prefix) {
+		if (gateway_default_prefix(dflt, sizeof(dflt), err) < 0)
+			return -1;
+		prefix = dflt;
+	}
+	if (!realpath(prefix, real))
+		return 0;
+	snprintf(node, sizeof(node), "%s/" NODE_REL, real);
+	snprintf(mjs, sizeof(mjs), "%s/" OPENCLAW_REL, real);
+	if (access(node, X_OK) < 0 || access(mjs, R_OK) < 0)
+		return 0;
+	if (push(&out->ro_binds, &out->n_ro_binds, strdup(real), err) < 0 ||
+	    gateway_env_build(inst, NULL, 0, out, err) < 0)
+		return -1;
+	/* npm's bin links: `openclaw` and the `node` its shebang asks for. */
+	return push(&out->env, &out->n_env,
+		    xasprintf("PATH=%s/node_modules/.bin:/usr/local/bin:/usr/bin:/bin", real), err);
+}
+
 void gateway_cmd_release(struct gateway_cmd *c)
 {
 	for (size_t i = 0; c->argv && c->argv[i]; i++)

@@ -37,6 +37,14 @@ int gateway_cmd_build(const struct instance *inst, const char *prefix, const cha
 int gateway_env_build(const struct instance *inst, char *const *user_env, size_t n_user_env,
 		      struct gateway_cmd *out, ocr_error *err);
 
+/* For `exec`: when PREFIX (NULL: the default) holds the installed gateway,
+ * bind it read-only and put its node_modules/.bin first in PATH, with the
+ * token and compile cache of gateway_env_build(), so `openclaw onboard` or
+ * `openclaw status` run by name inside the sandbox. OUT->argv stays NULL;
+ * nothing is added when nothing is installed there. */
+int gateway_tools_build(const struct instance *inst, const char *prefix, struct gateway_cmd *out,
+			ocr_error *err);
+
 void gateway_cmd_release(struct gateway_cmd *c);
 
 /* <state>/logs for the detached supervisor's log: made when missing, owned

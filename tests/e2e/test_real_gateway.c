@@ -154,6 +154,15 @@ Test(real_gateway, main_and_rescue_at_once, .timeout = 900)
 	snprintf(cache, sizeof(cache), "%s/cache/node-compile-cache", r.state_dir);
 	cr_assert(path_exists(cache), "%s missing", cache);
 
+	/* The rescue bot's own CLI, run by name in rescue's sandbox, reaches
+	 * rescue's gateway (its port and token come from the sandbox's env). */
+	cr_assert_eq(gw_ocr(&r, &res, "--profile", "rescue", "exec", "--gateway-prefix", prefix,
+			    "--", "openclaw", "gateway", "health", NULL),
+		     0);
+	cr_assert_eq(res.exit_code, 0, "%s%s", res.out, res.err);
+	cr_assert(strstr(res.out, "OK"), "openclaw gateway health: %s%s", res.out, res.err);
+	run_result_free(&res);
+
 	/* The host's /tmp got nothing from them. */
 	char *tmp_after = tmp_openclaw_entries();
 	cr_assert_str_eq(tmp_after, tmp_before, "new in /tmp:\n%s\nbefore:\n%s", tmp_after,
