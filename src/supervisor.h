@@ -16,7 +16,7 @@
 #include "runtime.h"
 #include "sandbox.h"
 
-/* ---- the restart policy (pure, unit-tested) ------------------------------ */
+/* ---- the restart policy (supervisor_policy.c: pure, unit-tested) -------- */
 
 #define BACKOFF_INITIAL_MS	  1000
 #define BACKOFF_MAX_MS		  60000
