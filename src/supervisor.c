@@ -337,6 +337,29 @@ static void check_gateway(struct sup *s)
 	}
 }
 
+/* Reaps every child that has ended, not only ours: as a container's pid 1
+ * we inherit its orphans, which would otherwise stay zombies. WNOWAIT
+ * peeks first, so the sandbox's init is reaped by sandbox_wait(), which
+ * needs its status (and may start the next run), and the probe's pid is
+ * forgotten once reaped. */
+static void reap_children(struct sup *s)
+{
+	for (;;) {
+		siginfo_t si = {0};
+
+		if (waitid(P_ALL, 0, &si, WEXITED | WNOHANG | WNOWAIT) < 0 || si.si_pid == 0)
+			return;
+		if (s->sb && si.si_pid == s->st->init_pid) {
+			check_gateway(s);
+			if (s->sb && si.si_pid == s->st->init_pid)
+				return; /* not reaped (EINTR): the pidfd or the next SIGCHLD */
+			continue;
+		}
+		if (waitpid(si.si_pid, NULL, WNOHANG) == si.si_pid && si.si_pid == s->probe_pid)
+			s->probe_pid = 0;
+	}
+}
+
 static void on_signal(struct sup *s, int sig)
 {
 	switch (sig) {
@@ -368,10 +391,7 @@ static void on_signal(struct sup *s, int sig)
 		}
 		break;
 	case SIGCHLD:
-		if (s->probe_pid > 0 && waitpid(s->probe_pid, NULL, WNOHANG) == s->probe_pid)
-			s->probe_pid = 0;
-		if (s->pidfd < 0) /* no pidfd: SIGCHLD is how we learn of the end */
-			check_gateway(s);
+		reap_children(s);
 		break;
 	}
 }

@@ -15,6 +15,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sched.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -34,6 +37,7 @@ struct gw {
 	pid_t launchers[MAX_LAUNCHERS];
 	int n_launchers;
 	const char *also_stop; /* a second profile in the same HOME */
+	bool as_pid1;	       /* gw_start runs the launcher as pid 1 of a new pid ns */
 };
 
 /* A copy of the test's struct gw that outlives a failed assertion (which
@@ -109,6 +113,46 @@ static inline void gw_init(struct gw *g, const char *profile)
 	gw_setup_profile(g, profile, g->base);
 }
 
+/* gw_start's child with as_pid1: like a container runtime, put the
+ * launcher as pid 1 of a new pid namespace with its own /proc (the sandbox
+ * finds its children there); this process stays outside,
+ * passes SIGTERM/SIGINT/SIGHUP on and exits with the launcher's code. */
+static pid_t gw_pid1_inner;
+static void gw_pid1_forward(int sig)
+{
+	kill(gw_pid1_inner, sig);
+}
+static inline void gw_become_pid1(void)
+{
+	sigset_t term, saved;
+	int status;
+
+	sigemptyset(&term);
+	sigaddset(&term, SIGTERM);
+	sigaddset(&term, SIGINT);
+	sigaddset(&term, SIGHUP);
+	sigprocmask(SIG_BLOCK, &term, &saved);
+	if (unshare(CLONE_NEWPID | CLONE_NEWNS) < 0 || (gw_pid1_inner = fork()) < 0)
+		_exit(126);
+	if (gw_pid1_inner == 0) {
+		if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0 ||
+		    mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
+			_exit(126);
+		/* Never outlive the test's handle on it. */
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		sigprocmask(SIG_SETMASK, &saved, NULL);
+		return;
+	}
+	signal(SIGTERM, gw_pid1_forward);
+	signal(SIGINT, gw_pid1_forward);
+	signal(SIGHUP, gw_pid1_forward);
+	sigprocmask(SIG_SETMASK, &saved, NULL);
+	while (waitpid(gw_pid1_inner, &status, 0) < 0)
+		if (errno != EINTR)
+			_exit(126);
+	_exit(WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
+}
+
 /* Starts `openclaw-run --profile P gateway --gateway-cmd FAKE ARGS...` in the
  * background, its output in <home>/launcher-N.log; args NULL-terminated. */
 static inline pid_t gw_start(struct gw *g, ...)
@@ -144,6 +188,8 @@ static inline pid_t gw_start(struct gw *g, ...)
 		setpgid(0, 0);
 		dup2(fd, 1);
 		dup2(fd, 2);
+		if (g->as_pid1)
+			gw_become_pid1();
 		execve(argv[0], argv, envp);
 		_exit(127);
 	}
@@ -280,8 +326,10 @@ static inline void gw_cleanup(struct gw *g)
 			waitpid(pid, NULL, 0);
 		}
 	}
-	/* A detached supervisor is not our child: `stop` ends it. */
-	if (g->home) {
+	/* A detached supervisor is not our child: `stop` ends it. Not for a
+	 * launcher in its own pid ns: the pid in its lock file (1) means
+	 * another process here. */
+	if (g->home && !g->as_pid1) {
 		gw_ocr(g, &r, "--profile", g->profile, "stop", "--timeout", "20", NULL);
 		run_result_free(&r);
 		if (g->also_stop) {

@@ -2,6 +2,8 @@
  * 78, crash-loop stop, SIGTERM forwarding, grace then SIGKILL, SIGHUP
  * restart, SIGKILL of the launcher, stale lock takeover. Only "eventually"
  * assertions: the CI machine is slow and noisy. */
+#include <sched.h>
+
 #include "gateway_util.h"
 
 TestSuite(supervision, .fini = gw_fini);
@@ -183,5 +185,104 @@ Test(supervision, sigterm_during_backoff_stops_at_once)
 	/* Either in the gap (0) or the restart won the race and the stop
 	 * went through the grace path (0 too). */
 	cr_assert_eq(code, 0, "%s", gw_launcher_log(&g, 0));
+	gw_cleanup(&g);
+}
+
+/* The launcher's host pid: the only child of the process that made its pid
+ * namespace. */
+static pid_t child_of(pid_t parent)
+{
+	char path[96];
+	char *text;
+	long pid;
+
+	snprintf(path, sizeof(path), "/proc/%ld/task/%ld/children", (long)parent, (long)parent);
+	text = read_text_file(path);
+	pid = text ? strtol(text, NULL, 10) : 0;
+	free(text);
+	return (pid_t)pid;
+}
+
+/* In a child of the test, never returns: enters the pid namespace whose
+ * pid 1 is LAUNCHER and leaves an orphan there, which reports on FD its
+ * host pid and its parent as it sees it (1: reparented to the launcher),
+ * then exits and needs reaping. */
+static void leave_an_orphan(pid_t launcher, int fd)
+{
+	char path[64], self[32] = "";
+	pid_t mid, parent;
+	int ns;
+
+	snprintf(path, sizeof(path), "/proc/%ld/ns/pid", (long)launcher);
+	ns = open(path, O_RDONLY | O_CLOEXEC);
+	if (ns < 0 || setns(ns, CLONE_NEWPID) < 0 || (mid = fork()) < 0)
+		_exit(1);
+	if (mid > 0) {
+		waitpid(mid, NULL, 0);
+		_exit(0);
+	}
+	if (fork() != 0)
+		_exit(0); /* the orphan's parent goes first */
+	parent = getppid();
+	for (int i = 0; i < 1000 && getppid() == parent; i++)
+		gw_sleep_ms(10);
+	/* /proc is the host's: "self" is the host pid. */
+	if (readlink("/proc/self", self, sizeof(self) - 1) < 0)
+		_exit(1);
+	dprintf(fd, "%s %ld\n", self, (long)getppid());
+	_exit(0);
+}
+
+static bool wait_reaped(pid_t pid, int timeout_s)
+{
+	char path[64];
+	long deadline = gw_now_ms() + timeout_s * 1000L;
+
+	snprintf(path, sizeof(path), "/proc/%ld", (long)pid);
+	while (access(path, F_OK) == 0) {
+		if (gw_now_ms() >= deadline)
+			return false;
+		gw_sleep_ms(100);
+	}
+	return true;
+}
+
+/* As a container's entrypoint, pid 1 of its pid namespace, the launcher
+ * inherits every orphan there: it must reap them and still keep its own
+ * gateway's bookkeeping straight. */
+Test(supervision, as_pid_1_it_reaps_orphans_and_still_stops_cleanly)
+{
+	struct gw g;
+	int report[2];
+	long orphan = 0, seen_parent = 0;
+	FILE *f;
+
+	if (geteuid() != 0)
+		cr_skip_test("a pid namespace needs root here");
+	gw_init(&g, "main");
+	g.as_pid1 = true;
+	gw_sync(&g);
+	pid_t outer = gw_start(&g, NULL);
+	cr_assert_eq(gw_wait_status(&g, 0, 120), 0, "%s", gw_launcher_log(&g, 0));
+	pid_t launcher = child_of(outer);
+	cr_assert_gt(launcher, 0);
+
+	cr_assert_eq(pipe(report), 0);
+	pid_t helper = fork();
+	cr_assert_geq(helper, 0);
+	if (helper == 0)
+		leave_an_orphan(launcher, report[1]);
+	close(report[1]);
+	f = fdopen(report[0], "r");
+	cr_assert_eq(fscanf(f, "%ld %ld", &orphan, &seen_parent), 2, "no orphan");
+	fclose(f);
+	waitpid(helper, NULL, 0);
+	cr_assert_eq(seen_parent, 1, "the orphan went to %ld, not the launcher", seen_parent);
+	cr_assert(wait_reaped((pid_t)orphan, 20), "orphan %ld left as a zombie", orphan);
+
+	cr_assert_eq(gw_wait_status(&g, 0, 10), 0, "%s", gw_launcher_log(&g, 0));
+	kill(outer, SIGTERM);
+	cr_assert_eq(gw_wait_exit(&g, outer, 60), 0, "%s", gw_launcher_log(&g, 0));
+	cr_assert_eq(gw_fake_log_count(&g, "stop on signal"), 1);
 	gw_cleanup(&g);
 }
