@@ -14,6 +14,7 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -181,8 +182,13 @@ static int start_probe(struct sup *s)
 			_exit(0);
 		sigemptyset(&none);
 		sigprocmask(SIG_SETMASK, &none, NULL);
-		close(fds[0]);
-		probe_child(s->o->port, fds[1]);
+		/* It never execs, so O_CLOEXEC does not help: drop the lock (a
+		 * launcher SIGKILLed now would block its successor until we
+		 * die), the signalfd, the pidfd and the pipes. */
+		if (dup2(fds[1], 3) < 0)
+			_exit(1);
+		syscall(SYS_close_range, 4U, ~0U, 0U);
+		probe_child(s->o->port, 3);
 	}
 	close(fds[1]);
 	s->probe_pid = pid;

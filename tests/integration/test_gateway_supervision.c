@@ -2,6 +2,7 @@
  * 78, crash-loop stop, SIGTERM forwarding, grace then SIGKILL, SIGHUP
  * restart, SIGKILL of the launcher, stale lock takeover. Only "eventually"
  * assertions: the CI machine is slow and noisy. */
+#include <dirent.h>
 #include <sched.h>
 
 #include "gateway_util.h"
@@ -284,5 +285,60 @@ Test(supervision, as_pid_1_it_reaps_orphans_and_still_stops_cleanly)
 	kill(outer, SIGTERM);
 	cr_assert_eq(gw_wait_exit(&g, outer, 60), 0, "%s", gw_launcher_log(&g, 0));
 	cr_assert_eq(gw_fake_log_count(&g, "stop on signal"), 1);
+	gw_cleanup(&g);
+}
+
+/* The readiness probe is a fork of the supervisor that never execs: it must
+ * not keep the instance lock (a SIGKILLed launcher would block its
+ * successor until the probe noticed), the signalfd or the sandbox's pidfd. */
+Test(supervision, the_readiness_probe_holds_no_fd_of_the_supervisor)
+{
+	struct gw g;
+	pid_t probe = 0, init = 0;
+	char path[96], target[PATH_MAX];
+	struct dirent *e;
+	DIR *d;
+
+	gw_init(&g, "main");
+	pid_t launcher = gw_start(&g, "--grace", "1", "--env", "FAKE_LISTEN_DELAY_MS=60000", NULL);
+	for (long deadline = gw_now_ms() + 60000; !probe && gw_now_ms() < deadline;) {
+		cJSON *st = gw_status_json(&g, NULL);
+
+		init = (pid_t)gw_json_num(st, "init_pid");
+		cJSON_Delete(st);
+		snprintf(path, sizeof(path), "/proc/%ld/task/%ld/children", (long)launcher,
+			 (long)launcher);
+		char *kids = read_text_file(path);
+		for (char *p = kids; init > 0 && p && *p;) {
+			char *end;
+			long pid = strtol(p, &end, 10);
+
+			if (end == p)
+				break;
+			if (pid != init)
+				probe = (pid_t)pid;
+			p = end;
+		}
+		free(kids);
+		gw_sleep_ms(100);
+	}
+	cr_assert_gt(probe, 0, "no probe child: %s", gw_launcher_log(&g, 0));
+	snprintf(path, sizeof(path), "/proc/%ld/fd", (long)probe);
+	d = opendir(path);
+	cr_assert_not_null(d);
+	while ((e = readdir(d))) {
+		char link[PATH_MAX + 300];
+		ssize_t n;
+
+		snprintf(link, sizeof(link), "%s/%s", path, e->d_name);
+		n = readlink(link, target, sizeof(target) - 1);
+		if (n < 0)
+			continue;
+		target[n] = '\0';
+		cr_expect_null(strstr(target, ".lock"), "probe holds %s", target);
+		cr_expect_null(strstr(target, "pidfd"), "probe holds %s", target);
+		cr_expect_null(strstr(target, "signalfd"), "probe holds %s", target);
+	}
+	closedir(d);
 	gw_cleanup(&g);
 }
