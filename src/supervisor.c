@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -453,12 +454,14 @@ static void draw_progress(struct sup *s, int64_t now)
 	s->progress_drawn = true;
 }
 
-static void pump_output(struct sup *s)
+/* At most MAX_READS reads: a gateway printing in a tight loop must not keep
+ * the loop from its signals and deadlines (poll comes back at once). */
+static void pump_output(struct sup *s, int max_reads)
 {
 	char buf[65536];
 	ssize_t n;
 
-	while ((n = read(s->o->output_fd, buf, sizeof(buf))) > 0)
+	while (max_reads-- > 0 && (n = read(s->o->output_fd, buf, sizeof(buf))) > 0)
 		supervisor_log_write(s->o->log, buf, (size_t)n);
 }
 
@@ -559,7 +562,7 @@ int supervisor_run(const struct supervisor_opts *o)
 			break;
 		}
 		if (i_out >= 0 && fds[i_out].revents)
-			pump_output(&s);
+			pump_output(&s, 16);
 		if (fds[i_sig].revents & POLLIN) {
 			struct signalfd_siginfo si;
 
@@ -573,8 +576,6 @@ int supervisor_run(const struct supervisor_opts *o)
 		if (!s.done)
 			on_timeouts(&s, runtime_now_ms());
 	}
-	if (o->output_fd >= 0)
-		pump_output(&s);
 	if (s.sb) { /* only after a failed poll: never leave the sandbox behind */
 		ocr_error err = {0};
 		int code;
@@ -584,6 +585,8 @@ int supervisor_run(const struct supervisor_opts *o)
 		sandbox_free(s.sb);
 		s.result = SUPERVISOR_EXIT_FAILED;
 	}
+	if (o->output_fd >= 0) /* the gateway is gone: what is left is finite */
+		pump_output(&s, INT_MAX);
 	stop_probe(&s);
 	close(s.sigfd);
 	if (s.notify_fd >= 0)
