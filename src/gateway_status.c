@@ -18,6 +18,13 @@ int gateway_view_get(const struct instance *inst, struct http_probe **hp, bool p
 	v->running = held == 1;
 	if (runtime_state_read(&v->paths, &v->st, &v->have_state, err) < 0)
 		return -1;
+	/* Written by another supervisor than the lock's holder: left by one
+	 * that was killed, before the new one wrote its own. Its pids, phase
+	 * and start time are not this run's. */
+	if (v->running && v->have_state && v->lock_pid > 0 && v->st.supervisor_pid != v->lock_pid) {
+		runtime_state_init(&v->st);
+		v->have_state = false;
+	}
 	v->port = v->have_state && v->st.port_base ? v->st.port_base : inst->ports.base;
 	/* The supervisor died without its sandbox (it should never happen:
 	 * the sandbox dies with it); say so rather than report "stopped". */
@@ -48,10 +55,15 @@ const char *gateway_view_state(const struct gateway_view *v)
 		case PHASE_BACKOFF:
 			return "restarting";
 		case PHASE_STOPPING:
+		case PHASE_STOPPED: /* the supervisor is on its way out */
+		case PHASE_CONFIG_ERROR:
+		case PHASE_CRASH_LOOP:
+		case PHASE_FAILED:
 			return "stopping";
-		default:
-			return "running";
+		case PHASE_READY:
+			break;
 		}
+		return "running";
 	}
 	if (v->orphan)
 		return "orphaned";

@@ -258,3 +258,44 @@ Test(gateway, a_port_taken_by_a_stranger_is_named)
 	close(fd);
 	gw_cleanup(&g);
 }
+
+/* A launcher SIGKILLed leaves its state file; the next one holds the lock
+ * before it writes its own. In between, status must not show the dead
+ * run's pids, phase or uptime as the new one's. */
+Test(gateway, status_ignores_the_state_file_of_a_previous_supervisor)
+{
+	struct gw g;
+	struct flock fl = {.l_type = F_WRLCK, .l_whence = SEEK_SET};
+	char lock[PATH_MAX], pid[32];
+
+	gw_init(&g, "main");
+	pid_t launcher = gw_start(&g, NULL);
+	cr_assert_eq(gw_wait_status(&g, 0, 120), 0, "%s", gw_launcher_log(&g, 0));
+	cJSON *st = gw_status_json(&g, NULL);
+	snprintf(lock, sizeof(lock), "%s", cJSON_GetObjectItem(st, "state_file")->valuestring);
+	cJSON_Delete(st);
+	kill(launcher, SIGKILL);
+	cr_assert_eq(gw_wait_exit(&g, launcher, 30), 128 + SIGKILL);
+	cr_assert_eq(gw_wait_status(&g, 3, 20), 3);
+
+	/* Stand in for the next launcher: take the lock, name ourselves. */
+	memcpy(strrchr(lock, '.'), ".lock", 6);
+	int fd = open(lock, O_RDWR | O_CLOEXEC);
+	cr_assert_geq(fd, 0, "%s", lock);
+	cr_assert_eq(fcntl(fd, F_OFD_SETLK, &fl), 0);
+	int n = snprintf(pid, sizeof(pid), "%ld\n", (long)getpid());
+	cr_assert_eq(ftruncate(fd, 0), 0);
+	cr_assert_eq(pwrite(fd, pid, (size_t)n, 0), n);
+
+	int code;
+	st = gw_status_json(&g, &code);
+	close(fd); /* before any assertion: gw_fini's `stop` would signal us */
+	cr_assert_str_eq(cJSON_GetObjectItem(st, "state")->valuestring, "starting");
+	cr_assert_eq(gw_json_num(st, "supervisor_pid"), getpid());
+	cr_assert(cJSON_IsNull(cJSON_GetObjectItem(st, "child_pid")));
+	cr_assert(cJSON_IsNull(cJSON_GetObjectItem(st, "init_pid")));
+	cr_assert_eq(gw_json_num(st, "uptime_s"), 0);
+	cr_assert_eq(code, 1); /* running, not healthy (yet) */
+	cJSON_Delete(st);
+	gw_cleanup(&g);
+}
