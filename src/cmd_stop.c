@@ -46,11 +46,19 @@ static void pause_ms(long ms)
 	nanosleep(&ts, NULL);
 }
 
-static bool wait_gone(const struct instance *inst, struct gateway_view *v, long timeout_ms)
+/* *SIGNALED non-NULL: SIGTERM whoever holds the lock now, once. The holder
+ * can change while we wait: a --detach caller hands the lock to its
+ * daemon, which then writes its own pid. */
+static bool wait_gone(const struct instance *inst, struct gateway_view *v, long timeout_ms,
+		      pid_t *signaled)
 {
 	int64_t deadline = runtime_now_ms() + timeout_ms;
 
 	while (!all_gone(inst, v)) {
+		pid_t sup = gateway_view_supervisor_pid(v);
+
+		if (signaled && sup > 0 && sup != *signaled && kill(sup, SIGTERM) == 0)
+			*signaled = sup;
 		if (runtime_now_ms() >= deadline)
 			return false;
 		pause_ms(100);
@@ -119,17 +127,21 @@ int cmd_stop(const struct cli_context *ctx, int argc, char **argv)
 				   (long)sup, strerror(errno));
 			goto out;
 		}
-		if (!wait_gone(&inst, &v, timeout_s * 1000)) {
+		if (!wait_gone(&inst, &v, timeout_s * 1000, &sup)) {
+			/* The holder as of now: the pid signalled first may be gone
+			 * and reused. */
+			sup = gateway_view_supervisor_pid(&v);
 			cli_warnf("%s: still running after %ld s: killing supervisor pid %ld and "
 				  "its sandbox",
 				  label, timeout_s, (long)sup);
 			if (v.st.init_pid > 0 &&
 			    runtime_pid_alive(v.st.init_pid, v.st.init_start_ticks))
 				kill(v.st.init_pid, SIGKILL);
-			kill(sup, SIGKILL);
+			if (sup > 0)
+				kill(sup, SIGKILL);
 		}
 	}
-	if (!wait_gone(&inst, &v, 10000)) {
+	if (!wait_gone(&inst, &v, 10000, NULL)) {
 		cli_errorf("stop: %s: processes survived (supervisor %ld, sandbox %ld)", label,
 			   (long)v.lock_pid, (long)v.st.init_pid);
 		goto out;

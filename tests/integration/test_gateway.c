@@ -299,3 +299,62 @@ Test(gateway, status_ignores_the_state_file_of_a_previous_supervisor)
 	cJSON_Delete(st);
 	gw_cleanup(&g);
 }
+
+/* Stands in for a --detach caller and its daemon: A takes the lock and
+ * names itself; on SIGTERM it names B (which shares the lock) and goes,
+ * as the caller does when its daemon takes over. B goes on SIGTERM (or
+ * after 30 s, so a failing test leaves nothing). */
+static void lock_handoff(const char *lock, int ready_fd)
+{
+	struct flock fl = {.l_type = F_WRLCK, .l_whence = SEEK_SET};
+	struct timespec limit = {30, 0};
+	char pid[32];
+	sigset_t term;
+	pid_t b;
+	int fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0644), n;
+
+	sigemptyset(&term);
+	sigaddset(&term, SIGTERM);
+	sigprocmask(SIG_BLOCK, &term, NULL);
+	n = snprintf(pid, sizeof(pid), "%ld\n", (long)getpid());
+	if (fd < 0 || fcntl(fd, F_OFD_SETLK, &fl) < 0 || pwrite(fd, pid, (size_t)n, 0) != n ||
+	    (b = fork()) < 0)
+		_exit(1);
+	if (b == 0)
+		_exit(sigtimedwait(&term, NULL, &limit) == SIGTERM ? 0 : 1);
+	if (write(ready_fd, "x", 1) != 1 || sigtimedwait(&term, NULL, &limit) != SIGTERM)
+		_exit(1);
+	n = snprintf(pid, sizeof(pid), "%ld\n", (long)b);
+	_exit(ftruncate(fd, 0) == 0 && pwrite(fd, pid, (size_t)n, 0) == n ? 0 : 1);
+}
+
+Test(gateway, stop_follows_the_lock_to_its_new_holder)
+{
+	struct gw g;
+	struct run_result r;
+	char lock[PATH_MAX], x;
+	int ready[2];
+
+	gw_init(&g, "main");
+	cJSON *st = gw_status_json(&g, NULL);
+	snprintf(lock, sizeof(lock), "%s", cJSON_GetObjectItem(st, "state_file")->valuestring);
+	cJSON_Delete(st);
+	memcpy(strrchr(lock, '.'), ".lock", 6);
+	cr_assert_eq(pipe(ready), 0);
+	pid_t a = fork();
+	cr_assert_geq(a, 0);
+	if (a == 0)
+		lock_handoff(lock, ready[1]);
+	close(ready[1]);
+	cr_assert_eq(read(ready[0], &x, 1), 1);
+	close(ready[0]);
+
+	cr_assert_eq(gw_ocr(&g, &r, "--profile", "main", "stop", "--timeout", "5", NULL), 0);
+	int status;
+	waitpid(a, &status, 0);
+	cr_assert_eq(r.exit_code, 0, "%s%s", r.out, r.err);
+	cr_assert_null(strstr(r.err, "still running"), "%s", r.err);
+	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	run_result_free(&r);
+	gw_cleanup(&g);
+}
