@@ -267,6 +267,26 @@ static inline double gw_json_num(const cJSON *o, const char *key)
 	return cJSON_IsNumber(v) ? v->valuedouble : -1;
 }
 
+/* One pid from `status --json` ("child_pid", "init_pid", ...); -1 if null. */
+static inline pid_t gw_status_pid(struct gw *g, const char *key)
+{
+	cJSON *st = gw_status_json(g, NULL);
+	pid_t pid = (pid_t)gw_json_num(st, key);
+
+	cJSON_Delete(st);
+	return pid;
+}
+
+/* The profile's lock file: its state file's name with .lock. */
+static inline void gw_lock_path(struct gw *g, char *buf, size_t len)
+{
+	cJSON *st = gw_status_json(g, NULL);
+
+	snprintf(buf, len, "%s", cJSON_GetObjectItem(st, "state_file")->valuestring);
+	cJSON_Delete(st);
+	memcpy(strrchr(buf, '.'), ".lock", 6);
+}
+
 static inline bool gw_pid_alive(pid_t pid)
 {
 	char path[64];

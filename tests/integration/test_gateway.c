@@ -271,15 +271,12 @@ Test(gateway, status_ignores_the_state_file_of_a_previous_supervisor)
 	gw_init(&g, "main");
 	pid_t launcher = gw_start(&g, NULL);
 	cr_assert_eq(gw_wait_status(&g, 0, 120), 0, "%s", gw_launcher_log(&g, 0));
-	cJSON *st = gw_status_json(&g, NULL);
-	snprintf(lock, sizeof(lock), "%s", cJSON_GetObjectItem(st, "state_file")->valuestring);
-	cJSON_Delete(st);
+	gw_lock_path(&g, lock, sizeof(lock));
 	kill(launcher, SIGKILL);
 	cr_assert_eq(gw_wait_exit(&g, launcher, 30), 128 + SIGKILL);
 	cr_assert_eq(gw_wait_status(&g, 3, 20), 3);
 
 	/* Stand in for the next launcher: take the lock, name ourselves. */
-	memcpy(strrchr(lock, '.'), ".lock", 6);
 	int fd = open(lock, O_RDWR | O_CLOEXEC);
 	cr_assert_geq(fd, 0, "%s", lock);
 	cr_assert_eq(fcntl(fd, F_OFD_SETLK, &fl), 0);
@@ -288,7 +285,7 @@ Test(gateway, status_ignores_the_state_file_of_a_previous_supervisor)
 	cr_assert_eq(pwrite(fd, pid, (size_t)n, 0), n);
 
 	int code;
-	st = gw_status_json(&g, &code);
+	cJSON *st = gw_status_json(&g, &code);
 	close(fd); /* before any assertion: gw_fini's `stop` would signal us */
 	cr_assert_str_eq(cJSON_GetObjectItem(st, "state")->valuestring, "starting");
 	cr_assert_eq(gw_json_num(st, "supervisor_pid"), getpid());
@@ -336,10 +333,7 @@ Test(gateway, stop_follows_the_lock_to_its_new_holder)
 	int ready[2];
 
 	gw_init(&g, "main");
-	cJSON *st = gw_status_json(&g, NULL);
-	snprintf(lock, sizeof(lock), "%s", cJSON_GetObjectItem(st, "state_file")->valuestring);
-	cJSON_Delete(st);
-	memcpy(strrchr(lock, '.'), ".lock", 6);
+	gw_lock_path(&g, lock, sizeof(lock));
 	cr_assert_eq(pipe(ready), 0);
 	pid_t a = fork();
 	cr_assert_geq(a, 0);

@@ -70,9 +70,7 @@ Test(supervision, sigterm_is_forwarded_and_the_exit_is_clean)
 	gw_init(&g, "main");
 	pid_t launcher = gw_start(&g, NULL);
 	cr_assert_eq(gw_wait_status(&g, 0, 120), 0, "%s", gw_launcher_log(&g, 0));
-	cJSON *st = gw_status_json(&g, NULL);
-	pid_t child = (pid_t)gw_json_num(st, "child_pid");
-	cJSON_Delete(st);
+	pid_t child = gw_status_pid(&g, "child_pid");
 	kill(launcher, SIGTERM);
 	cr_assert_eq(gw_wait_exit(&g, launcher, 60), 0, "%s", gw_launcher_log(&g, 0));
 	cr_assert(gw_wait_pid_gone(child, 10));
@@ -87,10 +85,8 @@ Test(supervision, a_gateway_ignoring_sigterm_is_killed_after_the_grace)
 	gw_init(&g, "main");
 	pid_t launcher = gw_start(&g, "--grace", "2", "--env", "FAKE_MODE=ignore-term", NULL);
 	cr_assert_eq(gw_wait_status(&g, 0, 120), 0, "%s", gw_launcher_log(&g, 0));
-	cJSON *st = gw_status_json(&g, NULL);
-	pid_t child = (pid_t)gw_json_num(st, "child_pid");
-	pid_t init = (pid_t)gw_json_num(st, "init_pid");
-	cJSON_Delete(st);
+	pid_t child = gw_status_pid(&g, "child_pid");
+	pid_t init = gw_status_pid(&g, "init_pid");
 	kill(launcher, SIGTERM);
 	cr_assert_eq(gw_wait_exit(&g, launcher, 60), 6, "%s", gw_launcher_log(&g, 0));
 	cr_assert(gw_wait_pid_gone(child, 10));
@@ -108,16 +104,14 @@ Test(supervision, sighup_restarts_the_gateway)
 	gw_init(&g, "main");
 	pid_t launcher = gw_start(&g, NULL);
 	cr_assert_eq(gw_wait_status(&g, 0, 120), 0, "%s", gw_launcher_log(&g, 0));
-	cJSON *st = gw_status_json(&g, NULL);
-	pid_t first = (pid_t)gw_json_num(st, "child_pid");
-	cJSON_Delete(st);
+	pid_t first = gw_status_pid(&g, "child_pid");
 	kill(launcher, SIGHUP);
 	long deadline = gw_now_ms() + 120000;
 	pid_t second = first;
 	double restarts = 0;
 	int code = -1;
 	while (gw_now_ms() < deadline) {
-		st = gw_status_json(&g, &code);
+		cJSON *st = gw_status_json(&g, &code);
 		second = (pid_t)gw_json_num(st, "child_pid");
 		restarts = gw_json_num(st, "restarts");
 		cJSON_Delete(st);
@@ -140,10 +134,8 @@ Test(supervision, sigkill_of_the_launcher_leaves_nothing_and_the_lock_is_taken_o
 	gw_init(&g, "main");
 	pid_t launcher = gw_start(&g, NULL);
 	cr_assert_eq(gw_wait_status(&g, 0, 120), 0, "%s", gw_launcher_log(&g, 0));
-	cJSON *st = gw_status_json(&g, NULL);
-	pid_t child = (pid_t)gw_json_num(st, "child_pid");
-	pid_t init = (pid_t)gw_json_num(st, "init_pid");
-	cJSON_Delete(st);
+	pid_t child = gw_status_pid(&g, "child_pid");
+	pid_t init = gw_status_pid(&g, "init_pid");
 	kill(launcher, SIGKILL);
 	cr_assert_eq(gw_wait_exit(&g, launcher, 30), 128 + SIGKILL);
 	cr_assert(gw_wait_pid_gone(init, 20), "sandbox init %ld survived", (long)init);
@@ -302,10 +294,7 @@ Test(supervision, the_readiness_probe_holds_no_fd_of_the_supervisor)
 	gw_init(&g, "main");
 	pid_t launcher = gw_start(&g, "--grace", "1", "--env", "FAKE_LISTEN_DELAY_MS=60000", NULL);
 	for (long deadline = gw_now_ms() + 60000; !probe && gw_now_ms() < deadline;) {
-		cJSON *st = gw_status_json(&g, NULL);
-
-		init = (pid_t)gw_json_num(st, "init_pid");
-		cJSON_Delete(st);
+		init = gw_status_pid(&g, "init_pid");
 		snprintf(path, sizeof(path), "/proc/%ld/task/%ld/children", (long)launcher,
 			 (long)launcher);
 		char *kids = read_text_file(path);
