@@ -119,6 +119,11 @@ int cmd_stop(const struct cli_context *ctx, int argc, char **argv)
 		printf("%s: not running\n", label);
 		rc = EXIT_OK;
 		goto out;
+	} else if (v.foreign_pid_ns) {
+		cli_errorf("stop: %s: its supervisor runs in another pid namespace (a "
+			   "container?): stop it there",
+			   label);
+		goto out;
 	} else {
 		pid_t sup = gateway_view_supervisor_pid(&v);
 

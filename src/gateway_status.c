@@ -18,6 +18,14 @@ int gateway_view_get(const struct instance *inst, struct http_probe **hp, bool p
 	v->running = held == 1;
 	if (runtime_state_read(&v->paths, &v->st, &v->have_state, err) < 0)
 		return -1;
+	/* A supervisor in another pid namespace (a container's pid 1 seen from
+	 * the host): its pids name other processes here, never signal them. */
+	if (v->lock_pid < 0) {
+		v->foreign_pid_ns = true;
+		v->lock_pid = 0;
+		runtime_state_init(&v->st);
+		v->have_state = false;
+	}
 	/* Written by another supervisor than the lock's holder: left by one
 	 * that was killed, before the new one wrote its own. Its pids, phase
 	 * and start time are not this run's. */
@@ -86,7 +94,7 @@ const char *gateway_view_health(const struct gateway_view *v)
 
 pid_t gateway_view_supervisor_pid(const struct gateway_view *v)
 {
-	if (!v->running)
+	if (!v->running || v->foreign_pid_ns)
 		return 0;
 	return v->lock_pid > 0 ? v->lock_pid : v->st.supervisor_pid;
 }

@@ -16,9 +16,10 @@
 
 struct gateway_view {
 	struct runtime_paths paths;
-	bool running;	 /* a supervisor holds the lock */
-	pid_t lock_pid;	 /* pid recorded in the lock file */
-	bool have_state; /* the state file exists */
+	bool running;	     /* a supervisor holds the lock */
+	pid_t lock_pid;	     /* pid recorded in the lock file */
+	bool foreign_pid_ns; /* the supervisor runs in another pid namespace */
+	bool have_state;     /* the state file exists */
 	struct runtime_state st;
 	bool orphan;   /* no supervisor, yet its sandbox's init is alive */
 	unsigned port; /* the base the gateway uses (state file, else config) */

@@ -74,22 +74,38 @@ int runtime_paths_for(const struct profile *p, struct runtime_paths *out, ocr_er
 	return 0;
 }
 
+/* The pid namespace a pid is meaningful in. A launcher that is pid 1 of a
+ * container records "1"; read from the host, that is the host's init. */
+static unsigned long long own_pid_ns(void)
+{
+	struct stat st;
+
+	return stat("/proc/self/ns/pid", &st) == 0 ? (unsigned long long)st.st_ino : 0;
+}
+
+/* The recorded pid, 0 if none, -1 if it was recorded in another pid
+ * namespace (so it names some other process here). */
 static pid_t read_pid_fd(int fd)
 {
-	char buf[32];
+	char buf[64];
 	ssize_t n = pread(fd, buf, sizeof(buf) - 1, 0);
+	unsigned long long ns = 0;
+	long pid = 0;
 
 	if (n <= 0)
 		return 0;
 	buf[n] = '\0';
-	long v = strtol(buf, NULL, 10);
-	return v > 0 ? (pid_t)v : 0;
+	if (sscanf(buf, "%ld %llu", &pid, &ns) < 1 || pid <= 0)
+		return 0;
+	if (ns && ns != own_pid_ns())
+		return -1;
+	return (pid_t)pid;
 }
 
 int runtime_lock_set_pid(int fd, pid_t pid, ocr_error *err)
 {
-	char buf[32];
-	int n = snprintf(buf, sizeof(buf), "%ld\n", (long)pid);
+	char buf[64];
+	int n = snprintf(buf, sizeof(buf), "%ld %llu\n", (long)pid, own_pid_ns());
 
 	if (ftruncate(fd, 0) < 0 || pwrite(fd, buf, (size_t)n, 0) != n)
 		return err_set(err, errno, "write lock file");
@@ -122,6 +138,13 @@ int runtime_lock(const struct runtime_paths *rp, int *fd_out, pid_t *holder, pid
 		*holder = read_pid_fd(fd);
 		close(fd);
 		if (e == EAGAIN || e == EACCES) {
+			if (*holder < 0) {
+				*holder = 0;
+				return err_set(err, 0,
+					       "already running in another pid namespace (a "
+					       "container?) (%s is locked)",
+					       rp->lock);
+			}
 			if (*holder)
 				return err_set(err, 0, "already running (pid %ld holds %s)",
 					       (long)*holder, rp->lock);
@@ -132,7 +155,7 @@ int runtime_lock(const struct runtime_paths *rp, int *fd_out, pid_t *holder, pid
 	/* We hold it: a pid still in the file belongs to a launcher that died
 	 * without cleaning up (SIGKILL, power loss). */
 	pid_t old = read_pid_fd(fd);
-	if (old && old != getpid())
+	if (old > 0 && old != getpid())
 		*stale_pid = old;
 	if (runtime_lock_set_pid(fd, getpid(), err) < 0) {
 		close(fd);

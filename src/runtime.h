@@ -43,7 +43,8 @@ int runtime_lock_set_pid(int fd, pid_t pid, ocr_error *err);
  * report a stale lock) and closes FD, which releases the lock. */
 void runtime_unlock(int fd);
 /* 1 if some process holds the lock, 0 if not (or no lock file); *pid is the
- * pid recorded in the file (0 if none). -1 on error. */
+ * pid recorded in the file (0 if none, -1 if it was recorded in another pid
+ * namespace, where it names another process). -1 on error. */
 int runtime_lock_held(const struct runtime_paths *rp, pid_t *pid, ocr_error *err);
 
 /* Phases the supervisor reports in the state file. */

@@ -274,6 +274,14 @@ Test(supervision, as_pid_1_it_reaps_orphans_and_still_stops_cleanly)
 	cr_assert(wait_reaped((pid_t)orphan, 20), "orphan %ld left as a zombie", orphan);
 
 	cr_assert_eq(gw_wait_status(&g, 0, 10), 0, "%s", gw_launcher_log(&g, 0));
+	/* Its lock file says pid 1, which is another process out here (the
+	 * host's init): `stop` from outside must refuse, not signal it. */
+	struct run_result r;
+	cr_assert_eq(gw_ocr(&g, &r, "--profile", "main", "stop", "--timeout", "5", NULL), 0);
+	cr_assert_eq(r.exit_code, 1, "%s%s", r.out, r.err);
+	cr_assert(strstr(r.err, "another pid namespace"), "%s", r.err);
+	run_result_free(&r);
+	cr_assert_eq(gw_wait_status(&g, 0, 10), 0, "%s", gw_launcher_log(&g, 0));
 	kill(outer, SIGTERM);
 	cr_assert_eq(gw_wait_exit(&g, outer, 60), 0, "%s", gw_launcher_log(&g, 0));
 	cr_assert_eq(gw_fake_log_count(&g, "stop on signal"), 1);

@@ -1,6 +1,7 @@
 /* The supervisor's pure parts: the restart policy (backoff, crash loop,
  * exit 78) and the runtime state file round trip. */
 #include <criterion/criterion.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -136,6 +137,44 @@ Test(runtime, state_file_round_trip)
 	cr_assert_eq(back.started_at, 1700000000);
 	cr_assert_eq(back.phase, PHASE_CRASH_LOOP);
 	unlink(rp.state);
+	rmdir(dir);
+}
+
+/* A pid recorded by a launcher in another pid namespace (a container's
+ * pid 1) names some other process here: it is never reported as a pid. */
+Test(runtime, lock_pid_from_another_pid_namespace_is_not_a_pid_here)
+{
+	char dir[] = "/tmp/ocr-unit-lockns-XXXXXX";
+	struct runtime_paths rp = {0};
+	ocr_error err = {0};
+	pid_t holder, stale, pid;
+	struct stat st;
+	int fd;
+
+	cr_assert_not_null(mkdtemp(dir));
+	snprintf(rp.lock, sizeof(rp.lock), "%s/x.lock", dir);
+	cr_assert_eq(stat("/proc/self/ns/pid", &st), 0);
+	FILE *f = fopen(rp.lock, "w");
+	fprintf(f, "1 %llu\n", (unsigned long long)st.st_ino + 1);
+	fclose(f);
+	/* Held by someone: our own other open file description stands in. */
+	int other = open(rp.lock, O_RDWR | O_CLOEXEC);
+	struct flock fl = {.l_type = F_WRLCK, .l_whence = SEEK_SET};
+	cr_assert_eq(fcntl(other, F_OFD_SETLK, &fl), 0);
+	cr_assert_eq(runtime_lock_held(&rp, &pid, &err), 1);
+	cr_assert_eq(pid, -1);
+	cr_assert_eq(runtime_lock(&rp, &fd, &holder, &stale, &err), -1);
+	cr_assert_eq(holder, 0);
+	cr_assert(strstr(err.msg, "another pid namespace"), "%s", err.msg);
+	close(other);
+	/* Taken over: the foreign pid is not reported as a stale pid of ours. */
+	cr_assert_eq(runtime_lock(&rp, &fd, &holder, &stale, &err), 0, "%s", err.msg);
+	cr_assert_eq(stale, 0);
+	/* Our own record carries our namespace and reads back as our pid. */
+	cr_assert_eq(runtime_lock_held(&rp, &pid, &err), 1);
+	cr_assert_eq(pid, getpid());
+	close(fd);
+	unlink(rp.lock);
 	rmdir(dir);
 }
 
