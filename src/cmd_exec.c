@@ -157,8 +157,9 @@ static void add_gateway_tools(struct exec_args *a, const struct gateway_cmd *too
 {
 	size_t n_user = a->opt.n_extra_env;
 
-	if (tools->n_ro_binds)
-		a->ro[a->opt.n_ro_binds++] = tools->ro_binds[0];
+	if (!tools->n_ro_binds)
+		return;
+	a->ro[a->opt.n_ro_binds++] = tools->ro_binds[0];
 	memmove(a->env + tools->n_env, a->env, n_user * sizeof(a->env[0]));
 	memcpy(a->env, tools->env, tools->n_env * sizeof(a->env[0]));
 	a->opt.n_extra_env += tools->n_env;
