@@ -1,7 +1,9 @@
 /* Messages to the user, in one format: "openclaw-run: <what>: <why>". */
 #include "cli.h"
+#include "ports.h"
 
 #include <getopt.h>
+#include <stdlib.h>
 #include <stdarg.h>
 #include <stdio.h>
 
@@ -63,4 +65,32 @@ int cli_parse_json_help(int argc, char **argv, const char *cmd, void (*usage)(FI
 		return EXIT_USAGE;
 	}
 	return -1;
+}
+
+int cli_parse_base_port(const char *cmd, const char *text, unsigned *base)
+{
+	ocr_error err = {0};
+	struct port_block block = {0};
+
+	if (port_parse(text, &block.base, &err) < 0 || port_block_validate(&block, &err) < 0) {
+		err_prefix(&err, "%s: --port", cmd);
+		err_print(&err);
+		return -1;
+	}
+	*base = block.base;
+	return 0;
+}
+
+int cli_parse_seconds(const char *cmd, const char *option, const char *text, int *seconds)
+{
+	char *end;
+	long v = strtol(text, &end, 10);
+
+	if (!*text || *end || v < 0 || v > 86400) {
+		cli_errorf("%s: %s '%s': expected a number of seconds, 0..86400", cmd, option,
+			   text);
+		return -1;
+	}
+	*seconds = (int)v;
+	return 0;
 }

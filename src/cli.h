@@ -35,6 +35,13 @@ int cmd_list(const struct cli_context *ctx, int argc, char **argv);
 /* The options of the commands that only report (check, ports, status, list):
  * --json, --help and no operand. Returns -1 to go on, or the exit code to
  * return at once (help printed, or bad usage reported). */
+/* --port N of setup, gateway and exec: a base whose whole block fits
+ * (1024..65425). On error prints "CMD: --port: why" and returns -1. */
+int cli_parse_base_port(const char *cmd, const char *text, unsigned *base);
+/* A number of seconds, 0..86400. On error prints "CMD: OPTION 'text': ..."
+ * and returns -1. */
+int cli_parse_seconds(const char *cmd, const char *option, const char *text, int *seconds);
+
 int cli_parse_json_help(int argc, char **argv, const char *cmd, void (*usage)(FILE *out),
 			bool *json);
 

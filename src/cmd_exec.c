@@ -117,10 +117,8 @@ static int parse(int argc, char **argv, struct exec_args *a)
 			a->gateway_prefix = optarg;
 			break;
 		case 'P':
-			v = strtol(optarg, &end, 10);
-			if (*end || v < 1 || v > 65535)
-				return cli_errorf("exec: --port %s: expected 1..65535", optarg), -1;
-			a->port = (unsigned)v;
+			if (cli_parse_base_port("exec", optarg, &a->port) < 0)
+				return -1;
 			break;
 		case 's':
 			a->opt.seccomp_policy = optarg;

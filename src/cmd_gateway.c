@@ -75,17 +75,6 @@ struct gateway_args {
 	int n_extra;
 };
 
-static int parse_seconds(const char *s, int *out)
-{
-	char *end;
-	long v = strtol(s, &end, 10);
-
-	if (!*s || *end || v < 0 || v > 86400)
-		return -1;
-	*out = (int)v;
-	return 0;
-}
-
 static int parse_args(int argc, char **argv, struct gateway_args *a)
 {
 	static const struct option options[] = {
@@ -103,8 +92,6 @@ static int parse_args(int argc, char **argv, struct gateway_args *a)
 	    {NULL, 0, NULL, 0},
 	};
 	int opt;
-	unsigned port;
-	ocr_error err = {0};
 
 	a->grace_s = 30;
 	a->ready_timeout_s = 120;
@@ -115,22 +102,18 @@ static int parse_args(int argc, char **argv, struct gateway_args *a)
 	while ((opt = getopt_long(argc, argv, "+P:de:h", options, NULL)) != -1) {
 		switch (opt) {
 		case 'P':
-			if (port_parse(optarg, &port, &err) < 0) {
-				err_print(&err);
+			if (cli_parse_base_port("gateway", optarg, &a->port) < 0)
 				return EXIT_USAGE;
-			}
-			a->port = port;
 			break;
 		case 'd':
 			a->detach = true;
 			break;
 		case 'g':
 		case 'r':
-			if (parse_seconds(optarg, opt == 'g' ? &a->grace_s : &a->ready_timeout_s) <
-			    0) {
-				cli_errorf("gateway: bad number of seconds '%s'", optarg);
+			if (cli_parse_seconds("gateway", opt == 'g' ? "--grace" : "--ready-timeout",
+					      optarg,
+					      opt == 'g' ? &a->grace_s : &a->ready_timeout_s) < 0)
 				return EXIT_USAGE;
-			}
 			break;
 		case 'e':
 			if (!strchr(optarg, '=') || optarg[0] == '=') {

@@ -329,13 +329,8 @@ int cmd_setup(const struct cli_context *ctx, int argc, char **argv)
 	while ((opt = getopt_long(argc, argv, "+h", options, NULL)) != -1) {
 		switch (opt) {
 		case 'P':
-			if (port_parse(optarg, &port_flag, &err) < 0 ||
-			    port_block_validate(&(struct port_block){.base = port_flag}, &err) <
-				0) {
-				err_prefix(&err, "setup: --port");
-				err_print(&err);
+			if (cli_parse_base_port("setup", optarg, &port_flag) < 0)
 				return EXIT_USAGE;
-			}
 			break;
 		case 'u':
 			user = optarg;

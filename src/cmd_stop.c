@@ -76,18 +76,14 @@ int cmd_stop(const struct cli_context *ctx, int argc, char **argv)
 	struct instance inst = {0};
 	struct gateway_view v;
 	ocr_error err = {0};
-	long timeout_s = STOP_DEFAULT_TIMEOUT_S;
+	int timeout_s = STOP_DEFAULT_TIMEOUT_S;
 	int opt, rc = EXIT_FAIL;
-	char *end;
 
 	while ((opt = getopt_long(argc, argv, "t:h", options, NULL)) != -1) {
 		switch (opt) {
 		case 't':
-			timeout_s = strtol(optarg, &end, 10);
-			if (!*optarg || *end || timeout_s < 0 || timeout_s > 86400) {
-				cli_errorf("stop: bad --timeout '%s'", optarg);
+			if (cli_parse_seconds("stop", "--timeout", optarg, &timeout_s) < 0)
 				return EXIT_USAGE;
-			}
 			break;
 		case 'h':
 			usage(stdout);
@@ -132,11 +128,11 @@ int cmd_stop(const struct cli_context *ctx, int argc, char **argv)
 				   (long)sup, strerror(errno));
 			goto out;
 		}
-		if (!wait_gone(&inst, &v, timeout_s * 1000, &sup)) {
+		if (!wait_gone(&inst, &v, (long)timeout_s * 1000, &sup)) {
 			/* The holder as of now: the pid signalled first may be gone
 			 * and reused. */
 			sup = gateway_view_supervisor_pid(&v);
-			cli_warnf("%s: still running after %ld s: killing supervisor pid %ld and "
+			cli_warnf("%s: still running after %d s: killing supervisor pid %ld and "
 				  "its sandbox",
 				  label, timeout_s, (long)sup);
 			if (v.st.init_pid > 0 &&
