@@ -223,6 +223,35 @@ Test(gateway, a_profile_never_set_up_is_refused_with_a_hint)
 	gw_cleanup(&g);
 }
 
+/* Bad numbers are usage errors (exit 2) that name the option, and start
+ * nothing: a base whose block passes 65535, seconds that are not seconds. */
+Test(gateway, bad_numbers_are_usage_errors)
+{
+	static const char *const cases[][4] = {
+	    {"gateway", "--port", "65500", "--port"},
+	    {"gateway", "--port", "80", "--port"},
+	    {"gateway", "--grace", "-1", "--grace"},
+	    {"gateway", "--ready-timeout", "soon", "--ready-timeout"},
+	    {"exec", "--port", "65500", "--port"},
+	    {"stop", "--timeout", "1e3", "--timeout"},
+	};
+	struct gw g;
+	struct run_result r;
+
+	gw_init(&g, "main");
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		cr_assert_eq(gw_ocr(&g, &r, "--profile", "main", cases[i][0], cases[i][1],
+				    cases[i][2], "--", "/bin/true", NULL),
+			     0);
+		cr_assert_eq(r.exit_code, 2, "%s %s %s: %s%s", cases[i][0], cases[i][1],
+			     cases[i][2], r.out, r.err);
+		cr_assert(strstr(r.err, cases[i][3]), "%s", r.err);
+		run_result_free(&r);
+	}
+	cr_assert_eq(gw_status_pid(&g, "supervisor_pid"), -1, "something was started");
+	gw_cleanup(&g);
+}
+
 Test(gateway, stop_of_a_stopped_profile_is_fine)
 {
 	struct gw g;
