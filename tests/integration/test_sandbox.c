@@ -19,14 +19,19 @@
 
 #include "harness.h"
 
+extern char **environ;
+
 #define NOBODY	  65534
-#define PROBE	  OCR_HELPERS_DIR "/probe"
 #define SIGSYS_RC (128 + SIGSYS)
 
 struct fx {
 	bool unpriv;
 	char *tmp;
 	char home[1024], state[1100], other[1100];
+	/* The binary, its policy and the probe: the build tree itself, or for
+	 * the unprivileged user a copy in the fixture's 0755 temp dir (the
+	 * build tree may sit below a directory nobody cannot enter). */
+	char bin[1100], helpers[1100], probe[1200];
 	unsigned base;
 };
 
@@ -38,6 +43,38 @@ static int chown_entry(const char *path, const struct stat *st, int flag, struct
 	return lchown(path, NOBODY, NOBODY);
 }
 
+static void copy_file(const char *from, const char *to, mode_t mode)
+{
+	char *argv[] = {(char *)"/bin/cp", (char *)from, (char *)to, NULL};
+	struct run_result r;
+
+	cr_assert_eq(run_argv(&r, NULL, argv, 60), 0);
+	cr_assert_eq(r.exit_code, 0, "cp %s %s: %s", from, to, r.err);
+	run_result_free(&r);
+	cr_assert_eq(chmod(to, mode), 0);
+}
+
+/* A world-readable copy of what the unprivileged user runs. */
+static void fx_copy_build(struct fx *f)
+{
+	char dir[PATH_MAX], policy[PATH_MAX + 64];
+
+	snprintf(dir, sizeof(dir), "%s/build", f->tmp);
+	mkdir(dir, 0755);
+	snprintf(dir, sizeof(dir), "%s/build/share", f->tmp);
+	mkdir(dir, 0755);
+	snprintf(dir, sizeof(dir), "%s/build/share/openclaw-run", f->tmp);
+	mkdir(dir, 0755);
+	snprintf(policy, sizeof(policy), "%s/default.policy", dir);
+	copy_file(OCR_BUILD_DIR "/share/openclaw-run/default.policy", policy, 0644);
+	snprintf(f->bin, sizeof(f->bin), "%s/build/openclaw-run", f->tmp);
+	copy_file(OCR_BIN, f->bin, 0755);
+	snprintf(f->helpers, sizeof(f->helpers), "%s/helpers", f->tmp);
+	mkdir(f->helpers, 0755);
+	snprintf(f->probe, sizeof(f->probe), "%s/probe", f->helpers);
+	copy_file(OCR_HELPERS_DIR "/probe", f->probe, 0755);
+}
+
 static void fx_init(struct fx *f, bool unpriv)
 {
 	char path[PATH_MAX + 32], config[128];
@@ -46,6 +83,11 @@ static void fx_init(struct fx *f, bool unpriv)
 	f->unpriv = unpriv;
 	f->tmp = tmpdir_make("sandbox");
 	f->base = free_port_base();
+	snprintf(f->bin, sizeof(f->bin), "%s", OCR_BIN);
+	snprintf(f->helpers, sizeof(f->helpers), "%s", OCR_HELPERS_DIR);
+	snprintf(f->probe, sizeof(f->probe), "%s/probe", OCR_HELPERS_DIR);
+	if (unpriv)
+		fx_copy_build(f);
 	snprintf(f->home, sizeof(f->home), "%s/home", f->tmp);
 	snprintf(f->state, sizeof(f->state), "%s/.openclaw-a", f->home);
 	snprintf(f->other, sizeof(f->other), "%s/.openclaw-b", f->home);
@@ -82,7 +124,7 @@ static void build_argv(const struct fx *f, const char *profile, const char *cons
 		argv[n++] = (char *)"--regid=65534";
 		argv[n++] = (char *)"--clear-groups";
 	}
-	argv[n++] = (char *)OCR_BIN;
+	argv[n++] = (char *)f->bin;
 	argv[n++] = (char *)"--profile";
 	argv[n++] = (char *)profile;
 	argv[n++] = (char *)"exec";
@@ -91,7 +133,7 @@ static void build_argv(const struct fx *f, const char *profile, const char *cons
 		argv[n++] = (char *)"nobody";
 	}
 	argv[n++] = (char *)"--ro-bind";
-	argv[n++] = (char *)OCR_HELPERS_DIR;
+	argv[n++] = (char *)f->helpers;
 	for (size_t i = 0; opts && opts[i]; i++)
 		argv[n++] = (char *)opts[i];
 	argv[n++] = (char *)"--";
@@ -107,8 +149,10 @@ static void build_env(const struct fx *f, char *home_var, size_t len, char **env
 	snprintf(home_var, len, "HOME=%s", f->home);
 	envp[n++] = (char *)"PATH=/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin";
 	envp[n++] = home_var;
-	if (getenv("ASAN_OPTIONS"))
-		envp[n++] = getenv("ASAN_OPTIONS") - strlen("ASAN_OPTIONS=");
+	for (char **e = environ; *e && n < 6; e++) {
+		if (strncmp(*e, "ASAN_OPTIONS=", 13) == 0 || strncmp(*e, "UBSAN_OPTIONS=", 14) == 0)
+			envp[n++] = *e;
+	}
 	envp[n] = NULL;
 }
 
@@ -124,9 +168,9 @@ static int run_probe_opts(const struct fx *f, struct run_result *r, const char *
 
 /* Runs `probe ARGS...` (NULL-terminated) in profile "a". */
 #define PROBE_RUN(f, r, ...)                                                                       \
-	cr_assert_eq(                                                                              \
-	    run_probe_opts((f), (r), "a", NULL, (const char *const[]){PROBE, __VA_ARGS__, NULL}),  \
-	    0)
+	cr_assert_eq(run_probe_opts((f), (r), "a", NULL,                                           \
+				    (const char *const[]){(f)->probe, __VA_ARGS__, NULL}),         \
+		     0)
 
 /* ---- the checks, shared by both launch modes ------------------------------ */
 
@@ -305,7 +349,7 @@ static long now_ms(void)
 static void bg_start(struct fx *f, struct bg *b)
 {
 	const char *const opts[] = {"--json-status", NULL};
-	const char *const args[] = {PROBE, "sleep", NULL};
+	const char *const args[] = {f->probe, "sleep", NULL};
 	char *argv[64], *envp[8], home_var[PATH_MAX + 8], buf[8192];
 	size_t len = 0;
 	long deadline = now_ms() + 60000;
@@ -431,13 +475,13 @@ static void check_bad_input(struct fx *f)
 	run_result_free(&r);
 
 	cr_assert_eq(
-	    run_probe_opts(f, &r, "missing", NULL, (const char *const[]){PROBE, "id", NULL}), 0);
+	    run_probe_opts(f, &r, "missing", NULL, (const char *const[]){f->probe, "id", NULL}), 0);
 	cr_assert_eq(r.exit_code, 1);
 	cr_assert(strstr(r.err, "does not exist") && strstr(r.err, "setup"), "%s", r.err);
 	run_result_free(&r);
 
-	cr_assert_eq(run_probe_opts(f, &r, "file", NULL, (const char *const[]){PROBE, "id", NULL}),
-		     0);
+	cr_assert_eq(
+	    run_probe_opts(f, &r, "file", NULL, (const char *const[]){f->probe, "id", NULL}), 0);
 	cr_assert_eq(r.exit_code, 1);
 	cr_assert(strstr(r.err, "is not a directory"), "%s", r.err);
 	run_result_free(&r);
@@ -460,9 +504,9 @@ static void check_exit_codes_and_net(struct fx *f)
 	run_result_free(&r);
 
 	snprintf(port, sizeof(port), "%u", f->base + 1);
-	cr_assert_eq(
-	    run_probe_opts(f, &r, "a", net_none, (const char *const[]){PROBE, "bind", port, NULL}),
-	    0);
+	cr_assert_eq(run_probe_opts(f, &r, "a", net_none,
+				    (const char *const[]){f->probe, "bind", port, NULL}),
+		     0);
 	cr_assert_str_eq(r.out, "ok\n", "%s", r.err);
 	cr_assert(strstr(r.err, "\"net-namespace\""), "%s", r.err);
 	cr_assert(strstr(r.err, "{\"exit-code\": 0}"), "%s", r.err);
@@ -476,7 +520,7 @@ static void check_exit_codes_and_net(struct fx *f)
 static void check_workspace_redirects(struct fx *f)
 {
 	char path[PATH_MAX + 32], link[PATH_MAX + 32], config[PATH_MAX + 128];
-	const char *const args[] = {PROBE, "exists", f->other, NULL};
+	const char *const args[] = {f->probe, "exists", f->other, NULL};
 	const char *fmt = "{\"agents\": {\"defaults\": {\"workspace\": \"%s%s\"}}}\n";
 	struct run_result r;
 
