@@ -28,9 +28,9 @@ struct fx {
 	bool unpriv;
 	char *tmp;
 	char home[1024], state[1100], other[1100];
-	/* The binary, its policy and the probe: the build tree itself, or for
-	 * the unprivileged user a copy in the fixture's 0755 temp dir (the
-	 * build tree may sit below a directory nobody cannot enter). */
+	/* The binary, its policy and the probe, copied into the fixture's 0755
+	 * temp dir: the build tree may sit below a directory the unprivileged
+	 * user cannot enter, or below /root, which the view must not show. */
 	char bin[1100], helpers[1100], probe[1200];
 	unsigned base;
 };
@@ -54,7 +54,7 @@ static void copy_file(const char *from, const char *to, mode_t mode)
 	cr_assert_eq(chmod(to, mode), 0);
 }
 
-/* A world-readable copy of what the unprivileged user runs. */
+/* A world-readable copy of what the tests run. */
 static void fx_copy_build(struct fx *f)
 {
 	char dir[PATH_MAX], policy[PATH_MAX + 64];
@@ -83,11 +83,7 @@ static void fx_init(struct fx *f, bool unpriv)
 	f->unpriv = unpriv;
 	f->tmp = tmpdir_make("sandbox");
 	f->base = free_port_base();
-	snprintf(f->bin, sizeof(f->bin), "%s", OCR_BIN);
-	snprintf(f->helpers, sizeof(f->helpers), "%s", OCR_HELPERS_DIR);
-	snprintf(f->probe, sizeof(f->probe), "%s/probe", OCR_HELPERS_DIR);
-	if (unpriv)
-		fx_copy_build(f);
+	fx_copy_build(f);
 	snprintf(f->home, sizeof(f->home), "%s/home", f->tmp);
 	snprintf(f->state, sizeof(f->state), "%s/.openclaw-a", f->home);
 	snprintf(f->other, sizeof(f->other), "%s/.openclaw-b", f->home);
