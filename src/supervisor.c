@@ -203,9 +203,15 @@ static int start_gateway(struct sup *s)
 	ocr_error err = {0};
 	char buf[SANDBOX_ERROR_MSG_MAX + 128];
 	int64_t now;
+	int rc;
 
-	if (s->o->build(s->o->build_ctx, &s->sb, &err) < 0 ||
-	    sandbox_spawn(s->sb, &status, &err) < 0) {
+	rc = s->o->build(s->o->build_ctx, &s->sb, &err);
+
+	/* The host does not change between restarts: its warnings (limits
+	 * off, no Landlock network rules) were said at the first start. */
+	if (rc == 0 && s->st->restarts > 0)
+		sandbox_set_warning_fd(s->sb, -1);
+	if (rc < 0 || sandbox_spawn(s->sb, &status, &err) < 0) {
 		sandbox_free(s->sb);
 		s->sb = NULL;
 		say(s, "cannot start the gateway: %s", err_text(&err, buf, sizeof(buf)));
