@@ -90,8 +90,13 @@ static void fx_init(struct fx *f, bool unpriv)
 	snprintf(config, sizeof(config), "{\"gateway\": {\"port\": %u}}\n", f->base);
 	snprintf(path, sizeof(path), "%s/openclaw.json", f->state);
 	write_text_file(path, config);
+	/* The other profile's block sits next to a's, never on it: left to
+	 * upstream's hash of the name it could land inside a's random block and
+	 * exec would rightly refuse the pair. */
+	snprintf(config, sizeof(config), "{\"gateway\": {\"port\": %u}}\n",
+		 f->base + 120 <= 65000 ? f->base + 120 : f->base - 120);
 	snprintf(path, sizeof(path), "%s/openclaw.json", f->other);
-	write_text_file(path, "{}\n");
+	write_text_file(path, config);
 	snprintf(path, sizeof(path), "%s/secret.txt", f->home);
 	write_text_file(path, "host secret\n");
 	/* A state dir that is a file, for the bad-input test. */
