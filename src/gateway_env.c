@@ -88,10 +88,31 @@ static int push(char ***arr, size_t *n, char *s, ocr_error *err)
 	return 0;
 }
 
+/* The install at PREFIX (NULL: the default), resolved into REAL (left as
+ * given when it does not exist): 1 when it holds an executable node and
+ * openclaw.mjs, 0 when not, -1 on error. */
+static int find_install(const char *prefix, char real[PATH_MAX], ocr_error *err)
+{
+	char dflt[PATH_MAX], node[PATH_MAX + 64], mjs[PATH_MAX + 64];
+
+	if (!prefix) {
+		if (gateway_default_prefix(dflt, sizeof(dflt), err) < 0)
+			return -1;
+		prefix = dflt;
+	}
+	if (!realpath(prefix, real)) {
+		snprintf(real, PATH_MAX, "%s", prefix);
+		return 0;
+	}
+	snprintf(node, sizeof(node), "%s/" NODE_REL, real);
+	snprintf(mjs, sizeof(mjs), "%s/" OPENCLAW_REL, real);
+	return access(node, X_OK) == 0 && access(mjs, R_OK) == 0;
+}
+
 int gateway_cmd_build(const struct instance *inst, const char *prefix, const char *cmd,
 		      char **extra, int n_extra, struct gateway_cmd *out, ocr_error *err)
 {
-	char dflt[PATH_MAX], real[PATH_MAX], node[PATH_MAX + 64], mjs[PATH_MAX + 64];
+	char real[PATH_MAX], node[PATH_MAX + 64], mjs[PATH_MAX + 64];
 	size_t argc = 0;
 
 	memset(out, 0, sizeof(*out));
@@ -105,21 +126,18 @@ int gateway_cmd_build(const struct instance *inst, const char *prefix, const cha
 		    push(&out->ro_binds, &out->n_ro_binds, strdup(dirname(dir)), err) < 0)
 			return -1;
 	} else {
-		if (!prefix) {
-			if (gateway_default_prefix(dflt, sizeof(dflt), err) < 0)
-				return -1;
-			prefix = dflt;
-		}
-		if (!realpath(prefix, real))
-			real[0] = '\0';
-		snprintf(node, sizeof(node), "%s/" NODE_REL, real);
-		snprintf(mjs, sizeof(mjs), "%s/" OPENCLAW_REL, real);
-		if (!real[0] || access(node, X_OK) < 0 || access(mjs, R_OK) < 0)
+		int found = find_install(prefix, real, err);
+
+		if (found < 0)
+			return -1;
+		if (!found)
 			return err_set(err, 0,
 				       "gateway: openclaw is not installed in %s: run "
 				       "scripts/install-openclaw (or pass --gateway-prefix DIR "
 				       "or --gateway-cmd PATH)",
-				       prefix);
+				       prefix ? prefix : real);
+		snprintf(node, sizeof(node), "%s/" NODE_REL, real);
+		snprintf(mjs, sizeof(mjs), "%s/" OPENCLAW_REL, real);
 		if (push(&out->argv, &argc, strdup(node), err) < 0 ||
 		    push(&out->argv, &argc, strdup(mjs), err) < 0 ||
 		    push(&out->argv, &argc, strdup("gateway"), err) < 0 ||
@@ -170,20 +188,13 @@ int gateway_env_build(const struct instance *inst, char *const *user_env, size_t
 int gateway_tools_build(const struct instance *inst, const char *prefix, struct gateway_cmd *out,
 			ocr_error *err)
 {
-	char dflt[PATH_MAX], real[PATH_MAX], node[PATH_MAX + 64], mjs[PATH_MAX + 64];
+	char real[PATH_MAX];
+	int found;
 
 	memset(out, 0, sizeof(*out));
-	if (!prefix) {
-		if (gateway_default_prefix(dflt, sizeof(dflt), err) < 0)
-			return -1;
-		prefix = dflt;
-	}
-	if (!realpath(prefix, real))
-		return 0;
-	snprintf(node, sizeof(node), "%s/" NODE_REL, real);
-	snprintf(mjs, sizeof(mjs), "%s/" OPENCLAW_REL, real);
-	if (access(node, X_OK) < 0 || access(mjs, R_OK) < 0)
-		return 0;
+	found = find_install(prefix, real, err);
+	if (found <= 0)
+		return found;
 	if (push(&out->ro_binds, &out->n_ro_binds, strdup(real), err) < 0 ||
 	    gateway_env_build(inst, NULL, 0, out, err) < 0)
 		return -1;
