@@ -9,7 +9,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -218,21 +217,6 @@ static int supervise(struct sandbox *sb, const sigset_t *set)
 	}
 }
 
-/* A state dir that is a file would first show up as a baffling "open
- * .../openclaw.json: Not a directory" from the config loader: say it plainly. */
-static bool state_dir_is_file(const struct cli_context *ctx)
-{
-	struct profile p;
-	ocr_error err = {0};
-	struct stat st;
-
-	if (profile_resolve(ctx->profile, &ctx->env, &p, &err) < 0 || stat(p.state_dir, &st) < 0 ||
-	    S_ISDIR(st.st_mode))
-		return false;
-	cli_errorf("profile %s: state dir %s is not a directory", profile_label(&p), p.state_dir);
-	return true;
-}
-
 int cmd_exec(const struct cli_context *ctx, int argc, char **argv)
 {
 	struct exec_args a = {.json_fd = -1};
@@ -251,8 +235,6 @@ int cmd_exec(const struct cli_context *ctx, int argc, char **argv)
 		cli_errorf("exec: no command given (openclaw-run exec [OPTIONS] -- CMD [ARGS...])");
 		return EXIT_USAGE;
 	}
-	if (state_dir_is_file(ctx))
-		return EXIT_FAIL;
 	if (instance_load(ctx->profile, &ctx->env, a.port, &inst, &err) < 0) {
 		err_print(&err);
 		return EXIT_FAIL;

@@ -69,7 +69,12 @@ static int instance_finish(struct instance *inst, const struct env_view *env,
 			   const char *recorded_workspace, unsigned port_flag, ocr_error *err)
 {
 	const cJSON *ws;
+	struct stat st;
 
+	/* Said plainly here, or the config loader's "open <state>/openclaw.json:
+	 * Not a directory" would be the first word of it. */
+	if (stat(inst->profile.state_dir, &st) == 0 && !S_ISDIR(st.st_mode))
+		return err_set(err, 0, "state dir %s is not a directory", inst->profile.state_dir);
 	if (config_load(inst->profile.config_path, &inst->config, &inst->config_missing, err) < 0)
 		return -1;
 	ws = config_get(inst->config, "agents.defaults.workspace");
