@@ -120,11 +120,7 @@ static int run_ocr_va(struct run_result *r, const char *home, char *const extra_
 	envp[envc++] = (char *)"PATH=/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin";
 	snprintf(home_var, sizeof(home_var), "HOME=%s", home);
 	envp[envc++] = home_var;
-	/* Sanitizer runtime options must reach the binary under test. */
-	for (char **e = environ; *e && envc < 48; e++) {
-		if (strncmp(*e, "ASAN_OPTIONS=", 13) == 0 || strncmp(*e, "UBSAN_OPTIONS=", 14) == 0)
-			envp[envc++] = *e;
-	}
+	envc = add_sanitizer_env(envp, envc, 48);
 	for (size_t i = 0; extra_env && extra_env[i] && envc < 63; i++)
 		envp[envc++] = extra_env[i];
 	envp[envc] = NULL;
@@ -151,6 +147,15 @@ int run_ocr_env(struct run_result *r, const char *home, char *const extra_env[],
 	rc = run_ocr_va(r, home, extra_env, ap);
 	va_end(ap);
 	return rc;
+}
+
+size_t add_sanitizer_env(char **envp, size_t n, size_t max)
+{
+	for (char **e = environ; *e && n < max; e++) {
+		if (strncmp(*e, "ASAN_OPTIONS=", 13) == 0 || strncmp(*e, "UBSAN_OPTIONS=", 14) == 0)
+			envp[n++] = *e;
+	}
+	return n;
 }
 
 void run_result_free(struct run_result *r)

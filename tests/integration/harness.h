@@ -25,6 +25,11 @@ int run_ocr_env(struct run_result *r, const char *home, char *const extra_env[],
 
 void run_result_free(struct run_result *r);
 
+/* Appends this process's ASAN_OPTIONS/UBSAN_OPTIONS entries to ENVP (which
+ * holds N of at most MAX entries); returns the new count. The binary under
+ * test must run with the same sanitizer options as the test. */
+size_t add_sanitizer_env(char **envp, size_t n, size_t max);
+
 /* A fresh directory under $TMPDIR (or /tmp), mode 0755; caller frees. */
 char *tmpdir_make(const char *tag);
 /* rm -rf, refusing anything not under /tmp or $TMPDIR. */

@@ -19,8 +19,6 @@
 
 #include "harness.h"
 
-extern char **environ;
-
 #define NOBODY	  65534
 #define SIGSYS_RC (128 + SIGSYS)
 
@@ -150,10 +148,7 @@ static void build_env(const struct fx *f, char *home_var, size_t len, char **env
 	snprintf(home_var, len, "HOME=%s", f->home);
 	envp[n++] = (char *)"PATH=/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin";
 	envp[n++] = home_var;
-	for (char **e = environ; *e && n < 6; e++) {
-		if (strncmp(*e, "ASAN_OPTIONS=", 13) == 0 || strncmp(*e, "UBSAN_OPTIONS=", 14) == 0)
-			envp[n++] = *e;
-	}
+	n = add_sanitizer_env(envp, n, 6);
 	envp[n] = NULL;
 }
 
