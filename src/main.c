@@ -71,6 +71,7 @@ int main(int argc, char **argv)
 		    .config_path = getenv("OPENCLAW_CONFIG_PATH"),
 		    .workspace_dir = getenv("OPENCLAW_WORKSPACE_DIR"),
 		    .gateway_port = getenv("OPENCLAW_GATEWAY_PORT"),
+		    .records_dir = getenv("OPENCLAW_RUN_RECORDS_DIR"),
 		    .dir_exists = dir_exists,
 		},
 	};

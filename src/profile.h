@@ -29,6 +29,7 @@ struct env_view {
 	const char *config_path;   /* OPENCLAW_CONFIG_PATH */
 	const char *workspace_dir; /* OPENCLAW_WORKSPACE_DIR */
 	const char *gateway_port;  /* OPENCLAW_GATEWAY_PORT */
+	const char *records_dir;   /* OPENCLAW_RUN_RECORDS_DIR (ours, see host_dirs.h) */
 	/* Upstream falls back to a legacy ~/.clawdbot only when that exists and
 	 * ~/.openclaw does not; the caller answers that question (NULL: no). */
 	bool (*dir_exists)(const char *path);

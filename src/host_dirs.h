@@ -1,0 +1,36 @@
+/* The launcher's own directories: its records (what a person pinned at
+ * setup), its cache (compiled seccomp filters) and its logs. None of them is
+ * ever shown to a sandbox: `setup` refuses a workspace, state dir or config
+ * dir that is, holds or lies in one of them, so nothing the payload writes
+ * can reach what the launcher later trusts.
+ *
+ *   root:     /var/lib/openclaw-run, /var/lib/openclaw-run/cache,
+ *             /var/log/openclaw-run
+ *   rootless: ~/.config/openclaw-run, ~/.cache/openclaw-run,
+ *             ~/.local/state/openclaw-run/logs
+ *
+ * OPENCLAW_RUN_RECORDS_DIR=DIR puts all three under DIR (DIR, DIR/cache,
+ * DIR/logs): for tests, containers (a volume) and unusual layouts. */
+#ifndef OCR_HOST_DIRS_H
+#define OCR_HOST_DIRS_H
+
+#include <limits.h>
+
+#include "error.h"
+#include "profile.h"
+
+struct host_dirs {
+	char records[PATH_MAX];
+	char cache[PATH_MAX];
+	char logs[PATH_MAX];
+};
+
+/* Pure: where the directories are for this caller (root or not). */
+int host_dirs_resolve(const struct env_view *env, struct host_dirs *out, ocr_error *err);
+
+/* mkdir -p DIR with mode 0700 for what it creates, then insists that DIR is
+ * a directory owned by the caller that nobody else can write: the launcher
+ * trusts what it reads there. */
+int host_dir_ensure(const char *dir, ocr_error *err);
+
+#endif
