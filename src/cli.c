@@ -1,5 +1,8 @@
 /* Messages to the user, in one format: "openclaw-run: <what>: <why>". */
 #include "cli.h"
+
+#include "registry.h"
+#include "trust.h"
 #include "ports.h"
 
 #include <getopt.h>
@@ -93,4 +96,43 @@ int cli_parse_seconds(const char *cmd, const char *option, const char *text, int
 	}
 	*seconds = (int)v;
 	return 0;
+}
+
+void cli_warn_scan_problems(const struct instance_set *set, const char *cmd)
+{
+	for (size_t i = 0; i < set->n_problems; i++)
+		cli_warnf("%s: skipping an instance that cannot be read: %s", cmd,
+			  set->problems[i]);
+}
+
+int cli_check_drift(const struct instance *inst, const char *cmd, bool refuse)
+{
+	struct trust_drift d[TRUST_DRIFT_MAX];
+	size_t n = trust_drift_find(inst, d, TRUST_DRIFT_MAX);
+	const char *label = profile_label(&inst->profile);
+
+	if (inst->config_error[0]) {
+		if (refuse)
+			cli_errorf(
+			    "%s: profile %s: %s; the gateway cannot start on it (`openclaw-run "
+			    "--profile %s exec -- openclaw doctor` still runs)",
+			    cmd, label, inst->config_error, label);
+		else
+			cli_warnf("%s: profile %s: %s; running on what setup pinned", cmd, label,
+				  inst->config_error);
+		if (refuse)
+			return -1;
+	}
+	if (n == 0)
+		return 0;
+	if (refuse)
+		cli_errorf("%s: profile %s: the config disagrees with what setup pinned; refusing "
+			   "to start until a person accepts it:",
+			   cmd, label);
+	else
+		cli_warnf("%s: profile %s: the config disagrees with what setup pinned; running on "
+			  "the pinned values:",
+			  cmd, label);
+	trust_drift_print(stderr, d, n < TRUST_DRIFT_MAX ? n : TRUST_DRIFT_MAX);
+	return refuse ? -1 : 0;
 }

@@ -52,6 +52,15 @@ struct instance;
 int cli_refuse_unisolated(const struct cli_context *ctx, const struct instance *self,
 			  const char *cmd);
 
+struct instance_set;
+/* "openclaw-run: warning: CMD: ..." for each instance the scan could not read. */
+void cli_warn_scan_problems(const struct instance_set *set, const char *cmd);
+
+/* The config against the pins (trust.h), and a config that does not parse.
+ * REFUSE (gateway): print why and return -1. Otherwise (exec): warn and
+ * return 0, the sandbox runs on the pins. */
+int cli_check_drift(const struct instance *inst, const char *cmd, bool refuse);
+
 /* "openclaw-run: " + the formatted message, on stderr. */
 void cli_errorf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void cli_warnf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

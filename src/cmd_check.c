@@ -8,6 +8,7 @@
 #include "check.h"
 #include "cli.h"
 #include "registry.h"
+#include "trust.h"
 
 static void usage(FILE *out)
 {
@@ -68,7 +69,35 @@ static cJSON *instance_json(const struct instance *inst)
 	cJSON_AddNumberToObject(o, "port_base", inst->ports.base);
 	cJSON_AddNumberToObject(o, "port_last", port_block_last(&inst->ports));
 	cJSON_AddStringToObject(o, "port_from", port_base_origin_label(inst->ports.origin));
+	cJSON_AddBoolToObject(o, "pinned", inst->pinned);
+	if (inst->config_error[0])
+		cJSON_AddStringToObject(o, "config_error", inst->config_error);
+	struct trust_drift d[TRUST_DRIFT_MAX];
+	size_t n = trust_drift_find(inst, d, TRUST_DRIFT_MAX);
+	cJSON *drift = cJSON_AddArrayToObject(o, "drift");
+	for (size_t i = 0; i < n && i < TRUST_DRIFT_MAX; i++) {
+		cJSON *e = cJSON_CreateObject();
+
+		cJSON_AddStringToObject(e, "key", d[i].key);
+		cJSON_AddStringToObject(e, "config", d[i].config_value);
+		cJSON_AddStringToObject(e, "pinned", d[i].pinned_value);
+		cJSON_AddStringToObject(e, "fix", d[i].fix);
+		cJSON_AddItemToArray(drift, e);
+	}
 	return o;
+}
+
+/* Instances whose config no longer agrees with their pins, or does not
+ * parse: not an isolation violation, but the gateway will not start. */
+static size_t count_drift(const struct instance_set *set)
+{
+	struct trust_drift d[TRUST_DRIFT_MAX];
+	size_t n = 0;
+
+	for (size_t i = 0; i < set->n; i++)
+		n += trust_drift_find(&set->items[i], d, TRUST_DRIFT_MAX) +
+		     (set->items[i].config_error[0] ? 1 : 0);
+	return n;
 }
 
 static int print_json(const struct instance_set *set, const struct violation_list *vl)
@@ -76,7 +105,10 @@ static int print_json(const struct instance_set *set, const struct violation_lis
 	cJSON *root = cJSON_CreateObject(), *arr;
 	char *text;
 
-	cJSON_AddBoolToObject(root, "ok", vl->n == 0);
+	cJSON_AddBoolToObject(root, "ok", vl->n == 0 && !count_drift(set) && !set->n_problems);
+	arr = cJSON_AddArrayToObject(root, "unreadable");
+	for (size_t i = 0; i < set->n_problems; i++)
+		cJSON_AddItemToArray(arr, cJSON_CreateString(set->problems[i]));
 	arr = cJSON_AddArrayToObject(root, "instances");
 	for (size_t i = 0; i < set->n; i++)
 		cJSON_AddItemToArray(arr, instance_json(&set->items[i]));
@@ -120,7 +152,25 @@ static void print_text(const struct instance_set *set, const struct violation_li
 	for (size_t i = 0; i < vl->n; i++)
 		printf("violation %s: %s\n", violation_kind_name(vl->items[i].kind),
 		       vl->items[i].detail);
-	if (vl->n == 0)
+	for (size_t i = 0; i < set->n; i++) {
+		const struct instance *inst = &set->items[i];
+		struct trust_drift d[TRUST_DRIFT_MAX];
+		size_t n = trust_drift_find(inst, d, TRUST_DRIFT_MAX);
+
+		if (inst->config_error[0])
+			printf("config-error %s: %s\n", profile_label(&inst->profile),
+			       inst->config_error);
+		if (!n)
+			continue;
+		printf("drift %s: the config disagrees with what setup pinned (the gateway "
+		       "will not start):\n",
+		       profile_label(&inst->profile));
+		fflush(stdout);
+		trust_drift_print(stdout, d, n < TRUST_DRIFT_MAX ? n : TRUST_DRIFT_MAX);
+	}
+	for (size_t i = 0; i < set->n_problems; i++)
+		cli_errorf("check: cannot read an instance: %s", set->problems[i]);
+	if (vl->n == 0 && count_drift(set) == 0 && set->n_problems == 0)
 		printf("ok: %zu instance%s, no violations\n", set->n, set->n == 1 ? "" : "s");
 	else
 		printf("%zu violation%s among %zu instances\n", vl->n, vl->n == 1 ? "" : "s",
@@ -155,7 +205,7 @@ int cmd_check(const struct cli_context *ctx, int argc, char **argv)
 		instance_set_release(&set);
 		return EXIT_FAIL;
 	}
-	rc = vl.n ? EXIT_FAIL : EXIT_OK;
+	rc = set.n_problems ? EXIT_USAGE : vl.n || count_drift(&set) ? EXIT_FAIL : EXIT_OK;
 	if (json) {
 		if (print_json(&set, &vl) < 0)
 			rc = EXIT_FAIL;
@@ -181,6 +231,7 @@ int cli_refuse_unisolated(const struct cli_context *ctx, const struct instance *
 		err_print(&err);
 		return -1;
 	}
+	cli_warn_scan_problems(&set, cmd);
 	/* Shallow copies: the set keeps every config. Our own view (--port,
 	 * the caller's env) replaces the scan's. */
 	all = calloc(set.n + 1, sizeof(*all));

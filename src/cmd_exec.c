@@ -239,8 +239,9 @@ int cmd_exec(const struct cli_context *ctx, int argc, char **argv)
 		err_print(&err);
 		return EXIT_FAIL;
 	}
-	/* The workspace comes from a config the payload can write: the
-	 * checklist keeps it out of every other profile's directories. */
+	/* A person must never be locked out of the profile they need to
+	 * repair: drift is said, and the sandbox gets the pinned values. */
+	cli_check_drift(&inst, "exec", false);
 	if (cli_refuse_unisolated(ctx, &inst, "exec") < 0) {
 		instance_release(&inst);
 		return EXIT_FAIL;

@@ -17,6 +17,7 @@
 #include "cli.h"
 #include "config.h"
 #include "gateway_env.h"
+#include "host_dirs.h"
 #include "plan.h"
 #include "registry.h"
 #include "runtime.h"
@@ -35,8 +36,8 @@ static void usage(FILE *out)
 	      "\n"
 	      "Options:\n"
 	      "  -P, --port N            base port (default: the profile's gateway.port)\n"
-	      "  -d, --detach            run in the background, log to "
-	      "<state>/logs/openclaw-run.log,\n"
+	      "  -d, --detach            run in the background, log to openclaw-run's log\n"
+	      "                          dir (/var/log/openclaw-run, ~/.local/state/...),\n"
 	      "                          return once the gateway is ready\n"
 	      "      --grace S           seconds between SIGTERM and SIGKILL (default 30)\n"
 	      "      --ready-timeout S   seconds to wait for /readyz (default 120)\n"
@@ -306,22 +307,18 @@ static int run_detached_child(struct supervisor_opts *so, int lock_fd, int notif
 
 /* Returns the caller's exit code in the caller, and the supervisor's in the
  * daemon (*is_daemon set), so both unwind through cmd_gateway's cleanup. */
-static int detach(struct supervisor_opts *so, const struct gateway_args *a,
-		  const struct instance *inst, int *lock_fd, bool *is_daemon)
+static int detach(struct supervisor_opts *so, const struct gateway_args *a, const char *path,
+		  int *lock_fd, bool *is_daemon)
 {
-	char logs[PATH_MAX], path[PATH_MAX + 32];
 	int notify[2];
 	ocr_error err = {0};
 	pid_t pid;
 
-	if (snprintf(logs, sizeof(logs), "%s/logs", inst->profile.state_dir) >= (int)sizeof(logs) ||
-	    snprintf(path, sizeof(path), "%s/openclaw-run.log", logs) >=
-		(int)sizeof(so->state->log_path)) {
-		cli_errorf("gateway --detach: state dir path too long");
+	if (strlen(path) >= sizeof(so->state->log_path)) {
+		cli_errorf("gateway --detach: log path %s too long", path);
 		return EXIT_FAIL;
 	}
-	if (gateway_make_logs_dir(inst, logs, &err) < 0 ||
-	    supervisor_log_open(path, SUPERVISOR_LOG_MAX_BYTES, &so->log, &err) < 0 ||
+	if (supervisor_log_open(path, SUPERVISOR_LOG_MAX_BYTES, &so->log, &err) < 0 ||
 	    (pipe2(notify, O_CLOEXEC) < 0 && err_set(&err, errno, "pipe") < 0)) {
 		err_prefix(&err, "gateway --detach");
 		err_print(&err);
@@ -375,6 +372,12 @@ int cmd_gateway(const struct cli_context *ctx, int argc, char **argv)
 		err_print(&err);
 		goto out;
 	}
+	if (inst.config_error[0] && cli_check_drift(&inst, "gateway", true) < 0) {
+		rc = 78; /* EX_CONFIG, as the gateway itself says it */
+		goto out;
+	}
+	if (cli_check_drift(&inst, "gateway", true) < 0)
+		goto out;
 	if (cli_refuse_unisolated(ctx, &inst, "gateway") < 0) {
 		fprintf(stderr, "Fix the config (see `openclaw-run check`) and start again.\n");
 		goto out;
@@ -434,7 +437,16 @@ int cmd_gateway(const struct cli_context *ctx, int argc, char **argv)
 		bool is_daemon = false;
 
 		/* The caller stays interruptible while it waits for the daemon. */
-		rc = detach(&so, &a, &inst, &lock_fd, &is_daemon);
+		char log_path[PATH_MAX];
+
+		/* In the launcher's own log dir: the state dir is the payload's,
+		 * which could point a logs/ link anywhere root would write. */
+		if (host_log_path(&ctx->env, &inst.profile, log_path, sizeof(log_path), &err) < 0) {
+			err_prefix(&err, "gateway --detach");
+			err_print(&err);
+		} else {
+			rc = detach(&so, &a, log_path, &lock_fd, &is_daemon);
+		}
 	} else if (supervisor_block_signals(&err) < 0) {
 		err_print(&err);
 	} else {

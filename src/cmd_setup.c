@@ -18,22 +18,41 @@
 #include "cli.h"
 #include "config.h"
 #include "registry.h"
+#include "host_dirs.h"
+#include "pins.h"
 #include "service_user.h"
+#include "trust.h"
 
 static void usage(FILE *out)
 {
-	fputs("Usage: openclaw-run [--profile NAME] setup [--port N] [--user NAME]\n"
+	fputs("Usage: openclaw-run [--profile NAME] setup [OPTIONS]\n"
 	      "\n"
 	      "Create the profile's state dir, workspace and logs dir (0700) and its config\n"
 	      "(gateway.mode local, bind loopback, token auth, workspace, log file). An\n"
 	      "existing config keeps every value; only missing keys are added. Without\n"
 	      "--port the lowest free base on the grid 18789 + k*120 is chosen.\n"
 	      "\n"
-	      "  --port N     use base port N (refused if it overlaps another instance)\n"
-	      "  --user NAME  as root: the account the gateway runs as, which gets the\n"
-	      "               files (default: " SERVICE_USER_DEFAULT ", created if missing)\n"
-	      "  -h, --help   show this help\n",
+	      "setup pins, in openclaw-run's own records, what the sandbox may write and\n"
+	      "bind: the workspace, the port block and the explicit ports outside it. Every\n"
+	      "start uses the pins; a config that later disagrees is drift, which `gateway`\n"
+	      "refuses and `exec` reports, until a person accepts it here.\n"
+	      "\n"
+	      "  --port N          pin base port N (refused if it overlaps another instance)\n"
+	      "  --workspace DIR   pin DIR as the workspace (refused: system trees, a HOME or\n"
+	      "                    a dot dir of one, another instance's or openclaw-run's dirs)\n"
+	      "  --accept-config   pin the workspace, gateway.port and explicit ports the\n"
+	      "                    config names now (after the same checks)\n"
+	      "  --user NAME       as root: the account the gateway runs as, which gets the\n"
+	      "                    files (default: " SERVICE_USER_DEFAULT ", created if missing)\n"
+	      "  -h, --help        show this help\n",
 	      out);
+}
+
+static bool is_dir(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
 /* The other instances: the scan minus this one, and minus a scanned profile
@@ -162,8 +181,8 @@ static int add_missing(cJSON *root, const char *key, cJSON *value, bool *changed
 	return rc < 0 ? -1 : 0;
 }
 
-static int fill_config(cJSON *root, const struct instance *self, bool force_port, bool *changed,
-		       ocr_error *err)
+static int fill_config(cJSON *root, const struct instance *self, bool force_port,
+		       bool force_workspace, bool *changed, ocr_error *err)
 {
 	const struct profile *p = &self->profile;
 	unsigned char raw[32];
@@ -194,6 +213,14 @@ static int fill_config(cJSON *root, const struct instance *self, bool force_port
 				err) < 0)
 			return -1;
 	}
+	if (force_workspace) {
+		int rc = config_set(root, "agents.defaults.workspace",
+				    cJSON_CreateString(p->workspace), err);
+
+		if (rc < 0)
+			return -1;
+		*changed |= rc > 0;
+	}
 	snprintf(log_file, sizeof(log_file), "%s/logs/openclaw.log", p->state_dir);
 	if (add_missing(root, "agents.defaults.workspace", cJSON_CreateString(p->workspace),
 			changed, err) < 0 ||
@@ -202,112 +229,283 @@ static int fill_config(cJSON *root, const struct instance *self, bool force_port
 	return 0;
 }
 
-static int make_dirs(const struct profile *p, char *logs, size_t logs_len, ocr_error *err)
+struct setup_args {
+	unsigned port;
+	const char *user;
+	const char *workspace; /* --workspace, as given */
+	bool accept_config;
+};
+
+/* The part of PATH below DIR ("" for DIR itself); NULL when outside. */
+static const char *below(const char *path, const char *dir)
+{
+	size_t n = strlen(dir);
+
+	if (!path_within(path, dir))
+		return NULL;
+	return path[n] == '/' ? path + n + 1 : path + n;
+}
+
+/* State dir (a person's path: mkdir -p), then logs and an inner workspace
+ * beneath it without following links. A workspace outside the state dir is
+ * created only for a rootless caller: root never creates anything outside
+ * the state dir. Returns an O_DIRECTORY fd of the state dir. */
+static int make_dirs(const struct profile *p, bool root, ocr_error *err)
 {
 	char parent[PATH_MAX];
+	const char *ws_rel = below(p->workspace, p->state_dir);
+	int state_fd, fd;
 
-	snprintf(logs, logs_len, "%s/logs", p->state_dir);
 	snprintf(parent, sizeof(parent), "%s", p->config_path);
 	*strrchr(parent, '/') = '\0';
 	if (registry_mkdirs(p->state_dir, 0700, err) < 0 ||
-	    registry_mkdirs(p->workspace, 0700, err) < 0 || registry_mkdirs(logs, 0700, err) < 0 ||
-	    (parent[0] && registry_mkdirs(parent, 0700, err) < 0))
+	    (parent[0] && !below(parent, p->state_dir) && registry_mkdirs(parent, 0700, err) < 0))
 		return -1;
+	state_fd = open(p->state_dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (state_fd < 0)
+		return err_set(err, errno, "open state dir %s", p->state_dir);
+	const char *inner[] = {"logs", ws_rel && *ws_rel ? ws_rel : NULL,
+			       below(parent, p->state_dir)};
+	for (size_t i = 0; i < sizeof(inner) / sizeof(inner[0]); i++) {
+		if (!inner[i] || !*inner[i])
+			continue;
+		fd = trust_mkdir_beneath(state_fd, inner[i], 0700);
+		if (fd < 0) {
+			err_set(err, errno, "create %s/%s (no links are followed in a state dir)",
+				p->state_dir, inner[i]);
+			close(state_fd);
+			return -1;
+		}
+		close(fd);
+	}
+	if (!ws_rel && !root && registry_mkdirs(p->workspace, 0700, err) < 0) {
+		close(state_fd);
+		return -1;
+	}
+	if (!ws_rel && root && !is_dir(p->workspace)) {
+		close(state_fd);
+		return err_set(err, ENOENT,
+			       "workspace %s does not exist; root creates nothing outside the "
+			       "state dir: create it for the sandbox's account first (e.g. install "
+			       "-d -o " SERVICE_USER_DEFAULT " -m 0700 %s)",
+			       p->workspace, p->workspace);
+	}
+	return state_fd;
+}
+
+/* As root: the state dir, its logs dir, an inner workspace and the config
+ * go to the sandbox's account, through descriptors, never following a
+ * link, never outside the state dir but for the config file itself. */
+static int give_to_user(int state_fd, const struct profile *p, uid_t uid, gid_t gid, ocr_error *err)
+{
+	const char *ws_rel = below(p->workspace, p->state_dir);
+	const char *cfg_rel = below(p->config_path, p->state_dir);
+	char dir[PATH_MAX];
+	int rc, dir_fd;
+
+	if (trust_chown_beneath(state_fd, "", uid, gid, err) < 0 ||
+	    trust_chown_beneath(state_fd, "logs", uid, gid, err) < 0 ||
+	    (ws_rel && *ws_rel && trust_chown_beneath(state_fd, ws_rel, uid, gid, err) < 0))
+		return err_prefix(err, "state dir %s", p->state_dir);
+	if (cfg_rel)
+		return trust_chown_beneath(state_fd, cfg_rel, uid, gid, err) < 0
+			   ? err_prefix(err, "state dir %s", p->state_dir)
+			   : 0;
+	snprintf(dir, sizeof(dir), "%s", p->config_path);
+	*strrchr(dir, '/') = '\0';
+	dir_fd = open(dir[0] ? dir : "/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (dir_fd < 0)
+		return err_set(err, errno, "open config dir %s", dir);
+	rc = trust_chown_beneath(dir_fd, strrchr(p->config_path, '/') + 1, uid, gid, err);
+	close(dir_fd);
+	return rc < 0 ? err_prefix(err, "config dir %s", dir) : 0;
+}
+
+/* The workspace this setup pins: --workspace, else the config's with
+ * --accept-config, else what is pinned, else (first setup) what the config
+ * or the environment names now, printed so the person sees it. */
+static int choose_workspace(struct instance *self, const struct setup_args *a, ocr_error *err)
+{
+	struct profile *p = &self->profile;
+	char *dst = p->workspace;
+
+	if (a->workspace)
+		return path_expand(a->workspace, p->home, "--workspace", dst, sizeof(p->workspace),
+				   err);
+	if (a->accept_config && self->config_workspace[0]) {
+		snprintf(dst, sizeof(p->workspace), "%s", self->config_workspace);
+		return 0;
+	}
+	if (self->pinned)
+		snprintf(dst, sizeof(p->workspace), "%s", self->pins.workspace);
 	return 0;
 }
 
-/* Hands PATH to uid:gid as root without following a symlink. The state dir
- * belongs to the sandbox's user, whose payload can plant links in it
- * (logs -> /etc) for a later root `setup` to chown their targets: below the
- * state dir no component may be a link; elsewhere the last one may not. */
-static int chown_nofollow(const char *state_dir, const char *path, uid_t uid, gid_t gid,
-			  ocr_error *err)
+/* --accept-config: the config's base and explicit ports become the pins. */
+static void accept_config_ports(struct instance *self)
 {
-	size_t n = strlen(state_dir);
-	struct stat st;
-	int fd, rc = -1;
-
-	if (strncmp(path, state_dir, n) == 0 && path[n] == '/') {
-		struct open_how how = {.flags = O_PATH | O_CLOEXEC | O_NOFOLLOW,
-				       .resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS};
-		int dir = open(state_dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
-
-		if (dir < 0)
-			return err_set(err, errno, "open %s", state_dir);
-		fd = (int)syscall(SYS_openat2, dir, path + n + 1, &how, sizeof(how));
-		close(dir);
-	} else {
-		fd = open(path, O_PATH | O_CLOEXEC | (strcmp(path, state_dir) ? O_NOFOLLOW : 0));
+	if (self->config_ports.origin == PORT_FROM_CONFIG) {
+		self->ports = self->config_ports;
+		return;
 	}
-	if (fd < 0)
-		return err_set(err, errno, "chown %s: refusing to follow a symlink as root", path);
-	if (fstat(fd, &st) == 0 && S_ISLNK(st.st_mode)) /* O_PATH|O_NOFOLLOW opened the link */
-		errno = ELOOP;
-	else if (fchownat(fd, "", uid, gid, AT_EMPTY_PATH) == 0)
-		rc = 0;
-	if (rc < 0)
-		err_set(err, errno, "chown %s to uid %u", path, (unsigned)uid);
-	close(fd);
+	unsigned base = self->ports.base;
+
+	self->ports = self->config_ports;
+	self->ports.base = base;
+	self->ports.origin = PORT_FROM_CONFIG;
+}
+
+/* Every host dir the sandbox will see read-write, against everything it
+ * must never see. */
+static int validate_dirs(const struct cli_context *ctx, const struct instance *self,
+			 const struct instance_set *others, ocr_error *err)
+{
+	const struct profile *p = &self->profile;
+	struct trust_guard *guard;
+	struct host_dirs dirs;
+	char config_dir[PATH_MAX];
+	int rc;
+
+	snprintf(config_dir, sizeof(config_dir), "%s", p->config_path);
+	*strrchr(config_dir, '/') = '\0';
+	if (host_dirs_resolve(&ctx->env, &dirs, err) < 0 ||
+	    trust_guard_build(p, others, &dirs, &guard, err) < 0)
+		return -1;
+	rc = trust_guard_check(guard, "state dir", p->state_dir, TRUST_ALLOW_SERVICE_TREES, err);
+	if (rc == 0 && !path_within(config_dir, p->state_dir))
+		rc = trust_guard_check(guard, "config dir", config_dir[0] ? config_dir : "/",
+				       TRUST_ALLOW_SERVICE_TREES, err);
+	if (rc == 0 && !path_within(p->workspace, p->state_dir))
+		rc = trust_guard_check(guard, "workspace", p->workspace, 0, err);
+	trust_guard_free(guard);
 	return rc;
 }
 
-static int give_to_user(const char *user, const struct profile *p, const char *logs, ocr_error *err)
-{
-	const char *paths[] = {p->state_dir, p->workspace, logs, p->config_path};
-	uid_t uid;
-	gid_t gid;
-
-	if (service_user_resolve(user, true, &uid, &gid, err) < 0)
-		return -1;
-	for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++)
-		if (chown_nofollow(p->state_dir, paths[i], uid, gid, err) < 0)
-			return -1;
-	return 0;
-}
-
-static int run(const struct cli_context *ctx, const char *user, unsigned port_flag,
-	       struct instance *self, struct instance_set *others)
+/* The pins of this setup: the workspace, the base and the explicit ports
+ * that lie outside the block, and root's sandbox account. */
+static int save_pins(const struct cli_context *ctx, const struct instance *self, bool root,
+		     const char *user, uid_t uid, gid_t gid, ocr_error *err)
 {
 	const struct profile *p = &self->profile;
-	char logs[PATH_MAX + 8];
-	cJSON *root;
-	bool changed = false;
-	ocr_error err = {0};
-	int rc;
+	struct pins pin = {0};
+	struct host_dirs dirs;
 
-	if (instance_load(ctx->profile, &ctx->env, port_flag, self, &err) < 0 ||
-	    registry_scan(&ctx->env, others, &err) < 0) {
-		err_prefix(&err, "setup");
-		err_print(&err);
-		return EXIT_FAIL;
+	snprintf(pin.state_dir, sizeof(pin.state_dir), "%s", p->state_dir);
+	snprintf(pin.config_path, sizeof(pin.config_path), "%s", p->config_path);
+	snprintf(pin.workspace, sizeof(pin.workspace), "%s", p->workspace);
+	if (port_block_init(&pin.ports, self->ports.base, PORT_FROM_CONFIG, err) < 0)
+		return -1;
+	for (size_t i = 0; i < self->ports.n_explicit; i++) {
+		const struct port_explicit *e = &self->ports.explicit_ports[i];
+
+		if (!port_block_owns(&pin.ports, e->port) &&
+		    port_block_add_explicit(&pin.ports, e->port, e->source, err) < 0)
+			return -1;
 	}
-	drop_self(others, self);
-	if ((rc = pick_ports(self, others, port_flag)) != EXIT_OK ||
-	    (rc = check_paths(self, others)) != EXIT_OK)
-		return rc;
-	root = self->config ? self->config : cJSON_CreateObject();
-	self->config = root;
-	if (!root || make_dirs(p, logs, sizeof(logs), &err) < 0 ||
-	    fill_config(root, self, port_flag != 0, &changed, &err) < 0 ||
-	    ((changed || self->config_missing) && config_write(p->config_path, root, &err) < 0) ||
-	    (geteuid() == 0 && give_to_user(user, p, logs, &err) < 0) ||
-	    ((p->state_origin == ORIGIN_ENV || p->config_origin == ORIGIN_ENV) &&
-	     registry_record(&ctx->env, p, &err) < 0)) {
-		if (!root)
-			err_set(&err, ENOMEM, "config");
-		err_prefix(&err, "setup: profile %s: %s", profile_label(p), p->config_path);
-		err_print(&err);
-		return EXIT_FAIL;
+	if (root) {
+		pin.has_ids = true;
+		pin.uid = uid;
+		pin.gid = gid;
+		snprintf(pin.user, sizeof(pin.user), "%s", user ? user : SERVICE_USER_DEFAULT);
 	}
+	if (host_dirs_resolve(&ctx->env, &dirs, err) < 0)
+		return -1;
+	return pins_save(dirs.records, p, &pin, err);
+}
+
+static void print_result(const struct instance *self, bool changed, bool first)
+{
+	const struct profile *p = &self->profile;
+
 	printf("profile %s: state dir %s\n"
 	       "  config    %s (%s)\n"
-	       "  workspace %s\n"
+	       "  workspace %s%s\n"
 	       "  ports     %u..%u\n",
 	       profile_label(p), p->state_dir, p->config_path,
 	       self->config_missing ? "created"
 	       : changed	    ? "updated"
 				    : "unchanged",
-	       p->workspace, self->ports.base, port_block_last(&self->ports));
+	       p->workspace,
+	       first && self->config_workspace[0] &&
+		       strcmp(self->config_workspace, p->workspace) == 0
+		   ? " (from the config)"
+		   : "",
+	       self->ports.base, port_block_last(&self->ports));
+	for (size_t i = 0; i < self->ports.n_explicit; i++) {
+		const struct port_explicit *e = &self->ports.explicit_ports[i];
+
+		if (e->port < self->ports.base || e->port > port_block_last(&self->ports))
+			printf("  port      %u (%s)\n", e->port, e->source);
+	}
+}
+
+static int fail(struct instance *self, ocr_error *err)
+{
+	err_prefix(err, "setup: profile %s", profile_label(&self->profile));
+	err_print(err);
+	return EXIT_FAIL;
+}
+
+static int run(const struct cli_context *ctx, const struct setup_args *a, struct instance *self,
+	       struct instance_set *others)
+{
+	const struct profile *p = &self->profile;
+	bool root = geteuid() == 0, changed = false, first;
+	uid_t uid = 0;
+	gid_t gid = 0;
+	ocr_error err = {0};
+	cJSON *cfg;
+	int rc, state_fd;
+
+	if (instance_load(ctx->profile, &ctx->env, a->port, self, &err) < 0 ||
+	    registry_scan(&ctx->env, others, &err) < 0) {
+		err_prefix(&err, "setup");
+		err_print(&err);
+		return EXIT_FAIL;
+	}
+	cli_warn_scan_problems(others, "setup");
+	if (self->config_error[0]) {
+		cli_errorf("setup: profile %s: %s (fix the config first; nothing was changed)",
+			   profile_label(p), self->config_error);
+		return EXIT_FAIL;
+	}
+	first = !self->pinned;
+	drop_self(others, self);
+	if (a->accept_config)
+		accept_config_ports(self);
+	if (choose_workspace(self, a, &err) < 0)
+		return fail(self, &err);
+	if ((rc = pick_ports(self, others, a->port)) != EXIT_OK ||
+	    (rc = check_paths(self, others)) != EXIT_OK)
+		return rc;
+	if (validate_dirs(ctx, self, others, &err) < 0)
+		return fail(self, &err);
+	if (root && service_user_resolve(a->user			      ? a->user
+					 : self->pinned && self->pins.has_ids ? self->pins.user
+									      : NULL,
+					 true, &uid, &gid, &err) < 0)
+		return fail(self, &err);
+	cfg = self->config ? self->config : cJSON_CreateObject();
+	self->config = cfg;
+	if (!cfg)
+		return fail(self, (err_set(&err, ENOMEM, "config"), &err));
+	state_fd = make_dirs(p, root, &err);
+	if (state_fd < 0)
+		return fail(self, &err);
+	rc = fill_config(cfg, self, a->port != 0 || (a->accept_config && !first),
+			 a->workspace != NULL, &changed, &err);
+	if (rc == 0 && (changed || self->config_missing))
+		rc = config_write(p->config_path, cfg, &err);
+	if (rc == 0 && root)
+		rc = give_to_user(state_fd, p, uid, gid, &err);
+	close(state_fd);
+	if (rc == 0)
+		rc = save_pins(ctx, self, root, a->user, uid, gid, &err);
+	if (rc == 0 && (p->state_origin == ORIGIN_ENV || p->config_origin == ORIGIN_ENV))
+		rc = registry_record(&ctx->env, p, &err);
+	if (rc < 0)
+		return fail(self, &err);
+	print_result(self, changed, first);
 	return EXIT_OK;
 }
 
@@ -316,24 +514,31 @@ int cmd_setup(const struct cli_context *ctx, int argc, char **argv)
 	static const struct option options[] = {
 	    {"port", required_argument, NULL, 'P'},
 	    {"user", required_argument, NULL, 'u'},
+	    {"workspace", required_argument, NULL, 'w'},
+	    {"accept-config", no_argument, NULL, 'A'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
 	struct instance self = {0};
 	struct instance_set others = {0};
-	const char *user = NULL;
-	unsigned port_flag = 0;
+	struct setup_args a = {0};
 	ocr_error err = {0};
 	int opt, rc;
 
 	while ((opt = getopt_long(argc, argv, "+h", options, NULL)) != -1) {
 		switch (opt) {
 		case 'P':
-			if (cli_parse_base_port("setup", optarg, &port_flag) < 0)
+			if (cli_parse_base_port("setup", optarg, &a.port) < 0)
 				return EXIT_USAGE;
 			break;
 		case 'u':
-			user = optarg;
+			a.user = optarg;
+			break;
+		case 'w':
+			a.workspace = optarg;
+			break;
+		case 'A':
+			a.accept_config = true;
 			break;
 		case 'h':
 			usage(stdout);
@@ -353,10 +558,10 @@ int cmd_setup(const struct cli_context *ctx, int argc, char **argv)
 		err_print(&err);
 		return EXIT_USAGE;
 	}
-	if (user && geteuid() != 0)
+	if (a.user && geteuid() != 0)
 		cli_warnf("setup: --user %s ignored: only root hands the files to another account",
-			  user);
-	rc = run(ctx, user, port_flag, &self, &others);
+			  a.user);
+	rc = run(ctx, &a, &self, &others);
 	instance_release(&self);
 	instance_set_release(&others);
 	return rc;

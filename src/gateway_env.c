@@ -216,18 +216,3 @@ void gateway_cmd_release(struct gateway_cmd *c)
 	free(c->ro_binds);
 	memset(c, 0, sizeof(*c));
 }
-
-int gateway_make_logs_dir(const struct instance *inst, const char *logs, ocr_error *err)
-{
-	struct stat st;
-
-	if (mkdir(logs, 0700) < 0) {
-		if (errno != EEXIST)
-			return err_set(err, errno, "create %s", logs);
-		return 0;
-	}
-	if (geteuid() == 0 && stat(inst->profile.state_dir, &st) == 0 && st.st_uid != 0 &&
-	    chown(logs, st.st_uid, st.st_gid) < 0)
-		return err_set(err, errno, "chown %s", logs);
-	return 0;
-}

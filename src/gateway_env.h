@@ -47,9 +47,4 @@ int gateway_tools_build(const struct instance *inst, const char *prefix, struct 
 
 void gateway_cmd_release(struct gateway_cmd *c);
 
-/* <state>/logs for the detached supervisor's log: made when missing, owned
- * like the state dir (a root launcher's gateway runs unprivileged and
- * writes its own log there too). */
-int gateway_make_logs_dir(const struct instance *inst, const char *logs, ocr_error *err);
-
 #endif

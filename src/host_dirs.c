@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "pins.h"
 #include "registry.h"
 
 static int put(char *buf, const char *fmt, const char *a, const char *b, ocr_error *err)
@@ -64,5 +65,18 @@ int host_dir_ensure(const char *dir, ocr_error *err)
 			       "launcher directory %s must be owned by uid %u and writable by "
 			       "nobody else (it holds what the launcher trusts)",
 			       dir, (unsigned)geteuid());
+	return 0;
+}
+
+int host_log_path(const struct env_view *env, const struct profile *p, char *buf, size_t len,
+		  ocr_error *err)
+{
+	struct host_dirs dirs;
+
+	if (host_dirs_resolve(env, &dirs, err) < 0 || host_dir_ensure(dirs.logs, err) < 0)
+		return -1;
+	if (snprintf(buf, len, "%s/%s-%08x.log", dirs.logs, profile_label(p),
+		     pins_hash(p->state_dir)) >= (int)len)
+		return err_set(err, ENAMETOOLONG, "log of profile %s", profile_label(p));
 	return 0;
 }

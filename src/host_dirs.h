@@ -33,4 +33,9 @@ int host_dirs_resolve(const struct env_view *env, struct host_dirs *out, ocr_err
  * trusts what it reads there. */
 int host_dir_ensure(const char *dir, ocr_error *err);
 
+/* The detached supervisor's log of profile P, in the log dir (created):
+ * <logs>/<name>-<fnv32 of the state dir>.log. */
+int host_log_path(const struct env_view *env, const struct profile *p, char *buf, size_t len,
+		  ocr_error *err);
+
 #endif

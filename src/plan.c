@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "service_user.h"
+#include "trust.h"
 
 #ifndef OCR_DATADIR_REL
 #define OCR_DATADIR_REL "share/openclaw-run"
@@ -120,27 +121,28 @@ static int check_state_dir(const struct profile *p, ocr_error *err)
 }
 
 /* <state>/home, made on first use and given to the payload's host uid. The
- * state dir is the payload's: chown through an fd of what mkdir made, so a
- * link swapped in meanwhile cannot redirect root's chown. */
+ * state dir is the payload's: made and chowned beneath a descriptor of the
+ * state dir, never following a link it may have planted there. */
 static int make_home(const char *state_dir, bool root, uid_t uid, gid_t gid, char *home, size_t len,
 		     ocr_error *err)
 {
-	int fd, rc = 0;
+	struct stat st;
+	int state_fd, fd, rc = 0;
 
 	if (snprintf(home, len, "%s/home", state_dir) >= (int)len)
 		return err_set(err, ENAMETOOLONG, "home dir under %s", state_dir);
-	if (mkdir(home, 0700) < 0) {
-		if (errno != EEXIST)
-			return err_set(err, errno, "create home dir %s", home);
-		return 0;
-	}
-	if (!root)
-		return 0;
-	fd = open(home, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0 || fchown(fd, uid, gid) < 0)
+	state_fd = open(state_dir, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (state_fd < 0)
+		return err_set(err, errno, "open state dir %s", state_dir);
+	fd = trust_mkdir_beneath(state_fd, "home", 0700);
+	close(state_fd);
+	if (fd < 0)
+		return err_set(err, errno, "home dir %s (no links are followed in a state dir)",
+			       home);
+	if (root && fstat(fd, &st) == 0 && (st.st_uid != uid || st.st_gid != gid) &&
+	    fchown(fd, uid, gid) < 0)
 		rc = err_set(err, errno, "chown home dir %s", home);
-	if (fd >= 0)
-		close(fd);
+	close(fd);
 	return rc;
 }
 
@@ -203,6 +205,7 @@ static int add_env(struct sandbox *sb, const struct instance *inst, const struct
 	    (p->name[0] && env_putf(&env, err, "OPENCLAW_PROFILE=%s", p->name) < 0) ||
 	    env_putf(&env, err, "OPENCLAW_STATE_DIR=%s", p->state_dir) < 0 ||
 	    env_putf(&env, err, "OPENCLAW_CONFIG_PATH=%s", p->config_path) < 0 ||
+	    env_putf(&env, err, "OPENCLAW_WORKSPACE_DIR=%s", p->workspace) < 0 ||
 	    env_putf(&env, err, "OPENCLAW_GATEWAY_PORT=%u", inst->ports.base) < 0)
 		goto out;
 	for (size_t i = 0; i < opt->n_extra_env; i++) {
@@ -241,7 +244,18 @@ static int configure(struct sandbox *sb, const struct instance *inst,
 		return err_set(err, EINVAL, "no command to run");
 	if (check_state_dir(p, err) < 0)
 		return -1;
-	if (root) {
+	if (!inst->pinned)
+		return err_set(err, 0,
+			       "profile %s has no records of openclaw-run (what its sandbox may "
+			       "write and bind is pinned by setup): run `openclaw-run --profile %s "
+			       "setup` first",
+			       profile_label(p), profile_label(p));
+	if (root && !opt->user && inst->pins.has_ids) {
+		/* Resolved at setup: no NSS lookup on the start path. */
+		uid = inst->pins.uid;
+		gid = inst->pins.gid;
+		sandbox_set_host_ids(sb, uid, gid);
+	} else if (root) {
 		if (service_user_resolve(opt->user, false, &uid, &gid, err) < 0)
 			return err_prefix(err, "the sandbox's host user (root runs sandboxes as an "
 					       "unprivileged user: run setup, or pass --user)");

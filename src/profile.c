@@ -213,6 +213,15 @@ int profile_resolve_workspace(struct profile *p, const char *config_workspace,
 	return join(p->workspace, sizeof(p->workspace), p->home, ".openclaw/workspace", err);
 }
 
+bool path_within(const char *path, const char *dir)
+{
+	size_t n = strlen(dir);
+
+	if (n == 1 && dir[0] == '/')
+		return path[0] == '/';
+	return strncmp(path, dir, n) == 0 && (path[n] == '\0' || path[n] == '/');
+}
+
 const char *profile_label(const struct profile *p)
 {
 	return p->name[0] ? p->name : "default";

@@ -66,6 +66,9 @@ int path_clean(const char *in, char *out, size_t len, ocr_error *err);
 int path_expand(const char *in, const char *home, const char *what, char *out, size_t len,
 		ocr_error *err);
 
+/* PATH equals DIR or lies below it (both clean and absolute). */
+bool path_within(const char *path, const char *dir);
+
 /* "default" or the name, for messages. */
 const char *profile_label(const struct profile *p);
 const char *path_origin_label(enum path_origin origin);

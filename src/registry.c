@@ -12,6 +12,7 @@
 
 #include "atomic_file.h"
 #include "config.h"
+#include "host_dirs.h"
 
 #define REGISTRY_REL ".config/openclaw-run/instances.json"
 
@@ -64,26 +65,54 @@ static int choose_base(struct instance *inst, const char *env_port, unsigned por
 	return 0;
 }
 
-/* Config, workspace and ports of an instance whose profile paths are set. */
-static int instance_finish(struct instance *inst, const struct env_view *env,
-			   const char *recorded_workspace, unsigned port_flag, ocr_error *err)
+/* The launcher's records of the instance, applied over what the config
+ * says: the pins decide the workspace and the ports; --port and
+ * OPENCLAW_GATEWAY_PORT, which a person set, still choose the base. */
+static void apply_pins(struct instance *inst)
 {
-	const cJSON *ws;
-	struct stat st;
+	struct port_block *b = &inst->ports;
+	unsigned base = b->base;
+	enum port_base_origin origin = b->origin;
 
-	/* Said plainly here, or the config loader's "open <state>/openclaw.json:
-	 * Not a directory" would be the first word of it. */
-	if (stat(inst->profile.state_dir, &st) == 0 && !S_ISDIR(st.st_mode))
-		return err_set(err, 0, "state dir %s is not a directory", inst->profile.state_dir);
-	if (config_load(inst->profile.config_path, &inst->config, &inst->config_missing, err) < 0)
+	snprintf(inst->profile.workspace, sizeof(inst->profile.workspace), "%s",
+		 inst->pins.workspace);
+	inst->profile.workspace_origin = ORIGIN_REGISTRY;
+	*b = inst->pins.ports;
+	if (origin == PORT_FROM_FLAG || origin == PORT_FROM_ENV) {
+		b->base = base;
+		b->origin = origin;
+	}
+}
+
+static int load_pins(struct instance *inst, const struct env_view *env, ocr_error *err)
+{
+	struct host_dirs dirs;
+	struct env_view home_only = {0};
+
+	if (!env) {
+		home_only.home = inst->profile.home;
+		env = &home_only;
+	}
+	if (host_dirs_resolve(env, &dirs, err) < 0 ||
+	    pins_load(dirs.records, &inst->profile, &inst->pins, &inst->pinned, err) < 0)
 		return -1;
-	ws = config_get(inst->config, "agents.defaults.workspace");
+	return 0;
+}
+
+/* Workspace and ports as the config (and the caller's env) ask for them. */
+static int config_view(struct instance *inst, const struct env_view *env,
+		       const char *recorded_workspace, unsigned port_flag, ocr_error *err)
+{
+	const cJSON *ws = config_get(inst->config, "agents.defaults.workspace");
+
 	if (ws && !cJSON_IsNull(ws) && !cJSON_IsString(ws))
 		return err_set(err, 0, "%s: agents.defaults.workspace is not a string",
 			       inst->profile.config_path);
 	if (cJSON_IsString(ws) && ws->valuestring[0]) {
 		if (profile_resolve_workspace(&inst->profile, ws->valuestring, env, err) < 0)
 			return -1;
+		snprintf(inst->config_workspace, sizeof(inst->config_workspace), "%s",
+			 inst->profile.workspace);
 	} else if (recorded_workspace) {
 		snprintf(inst->profile.workspace, sizeof(inst->profile.workspace), "%s",
 			 recorded_workspace);
@@ -92,6 +121,41 @@ static int instance_finish(struct instance *inst, const struct env_view *env,
 		return -1;
 	}
 	return choose_base(inst, env ? env->gateway_port : NULL, port_flag, err);
+}
+
+/* Config, workspace and ports of an instance whose profile paths are set. */
+static int instance_finish(struct instance *inst, const struct env_view *env,
+			   const char *recorded_workspace, unsigned port_flag, ocr_error *err)
+{
+	struct stat st;
+	ocr_error why = {0};
+
+	/* Said plainly here, or the config loader's "open <state>/openclaw.json:
+	 * Not a directory" would be the first word of it. */
+	if (stat(inst->profile.state_dir, &st) == 0 && !S_ISDIR(st.st_mode))
+		return err_set(err, 0, "state dir %s is not a directory", inst->profile.state_dir);
+	if (load_pins(inst, env, err) < 0)
+		return -1;
+	if (config_load(inst->profile.config_path, &inst->config, &inst->config_missing, &why) <
+		0 ||
+	    config_view(inst, env, recorded_workspace, port_flag, &why) < 0) {
+		if (!inst->pinned) {
+			*err = why;
+			return -1;
+		}
+		/* The payload may have broken its config: the pins still say what
+		 * runs, and the commands say what is wrong with the config. */
+		err_text(&why, inst->config_error, sizeof(inst->config_error));
+		cJSON_Delete(inst->config);
+		inst->config = NULL;
+		inst->config_workspace[0] = '\0';
+		if (choose_base(inst, env ? env->gateway_port : NULL, port_flag, err) < 0)
+			return -1;
+	}
+	inst->config_ports = inst->ports;
+	if (inst->pinned)
+		apply_pins(inst);
+	return 0;
 }
 
 /* instance_load() without the range check of the base. */
@@ -148,6 +212,22 @@ static int set_push(struct instance_set *set, struct instance *inst, ocr_error *
 	}
 	set->items = bigger;
 	set->items[set->n++] = *inst;
+	return 0;
+}
+
+/* Keeps the reason an instance could not be read, and goes on. */
+static int set_problem(struct instance_set *set, const ocr_error *why, ocr_error *err)
+{
+	char text[SANDBOX_ERROR_MSG_MAX + 128], *copy;
+	char **bigger = realloc(set->problems, (set->n_problems + 1) * sizeof(char *));
+
+	if (!bigger)
+		return err_set(err, ENOMEM, "instance list");
+	set->problems = bigger;
+	copy = strdup(err_text(why, text, sizeof(text)));
+	if (!copy)
+		return err_set(err, ENOMEM, "instance list");
+	set->problems[set->n_problems++] = copy;
 	return 0;
 }
 
@@ -209,9 +289,11 @@ static int scan_home(const char *home, char ***names, size_t *n, ocr_error *err)
 	return 0;
 }
 
-static int load_recorded(const struct profile *home_profile, const cJSON *entry,
-			 struct instance *inst, bool *stale, ocr_error *err)
+static int load_recorded(const struct env_view *env, const struct profile *home_profile,
+			 const cJSON *entry, struct instance *inst, bool *stale, ocr_error *err)
 {
+	/* Only where the records are: none of the caller's overrides. */
+	struct env_view rec = {.home = home_profile->home, .records_dir = env->records_dir};
 	const char *name = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(entry, "name"));
 	const char *state =
 	    cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(entry, "state_dir"));
@@ -234,7 +316,7 @@ static int load_recorded(const struct profile *home_profile, const cJSON *entry,
 	    path_clean(config, p->config_path, sizeof(p->config_path), err) < 0)
 		return -1;
 	p->state_origin = p->config_origin = ORIGIN_REGISTRY;
-	if (instance_finish(inst, NULL, ws && *ws ? ws : NULL, 0, err) < 0) {
+	if (instance_finish(inst, &rec, ws && *ws ? ws : NULL, 0, err) < 0) {
 		instance_release(inst);
 		return err_prefix(err, "profile %s", profile_label(p));
 	}
@@ -260,9 +342,15 @@ static int scan_registry(const struct env_view *env, const struct profile *home_
 		struct instance inst;
 		bool stale, dup = false;
 
-		if (load_recorded(home_profile, entry, &inst, &stale, err) < 0) {
-			cJSON_Delete(root);
-			return err_prefix(err, "registry %s", path);
+		ocr_error why = {0};
+
+		if (load_recorded(env, home_profile, entry, &inst, &stale, &why) < 0) {
+			err_prefix(&why, "registry %s", path);
+			if (set_problem(set, &why, err) < 0) {
+				cJSON_Delete(root);
+				return -1;
+			}
+			continue;
 		}
 		for (size_t i = 0; i < set->n && !dup; i++)
 			dup = instance_same_place(&set->items[i], &inst);
@@ -294,6 +382,7 @@ int registry_scan(const struct env_view *env, struct instance_set *out, ocr_erro
 	/* Only where the home is: other profiles are read at their own paths. */
 	struct env_view clean = {.home = env->home,
 				 .openclaw_home = env->openclaw_home,
+				 .records_dir = env->records_dir,
 				 .dir_exists = env->dir_exists ? env->dir_exists : is_dir};
 	struct profile home_profile;
 	char **names;
@@ -307,11 +396,13 @@ int registry_scan(const struct env_view *env, struct instance_set *out, ocr_erro
 		return -1;
 	for (size_t i = 0; i < n; i++) {
 		struct instance inst;
+		ocr_error why = {0};
 
 		if (rc == 0 &&
-		    (load_unchecked(names[i][0] ? names[i] : NULL, &clean, 0, &inst, err) < 0 ||
-		     set_push(out, &inst, err) < 0))
-			rc = -1;
+		    load_unchecked(names[i][0] ? names[i] : NULL, &clean, 0, &inst, &why) < 0)
+			rc = set_problem(out, &why, err);
+		else if (rc == 0)
+			rc = set_push(out, &inst, err);
 		free(names[i]);
 	}
 	free(names);
@@ -326,9 +417,11 @@ void instance_set_release(struct instance_set *set)
 {
 	for (size_t i = 0; i < set->n; i++)
 		instance_release(&set->items[i]);
+	for (size_t i = 0; i < set->n_problems; i++)
+		free(set->problems[i]);
 	free(set->items);
-	set->items = NULL;
-	set->n = 0;
+	free(set->problems);
+	memset(set, 0, sizeof(*set));
 }
 
 int registry_path(const struct env_view *env, char *buf, size_t len, ocr_error *err)

@@ -10,21 +10,33 @@
 #include <sys/types.h>
 
 #include "error.h"
+#include "pins.h"
 #include "ports.h"
 #include "profile.h"
 
 struct instance {
+	/* Effective values: a pinned instance's workspace and ports are its
+	 * pins (--port and OPENCLAW_GATEWAY_PORT, a person's, still win). */
 	struct profile profile;
 	struct port_block ports;
-	cJSON *config;	     /* NULL when the config file is missing */
+	cJSON *config;	     /* NULL when the config file is missing or unreadable */
 	bool config_missing; /* the file does not exist (not an error) */
+	/* A pinned instance whose config does not parse still loads, on its
+	 * pins: the reason is kept here for the commands to say. */
+	char config_error[512];
+	bool pinned; /* the launcher has records of it (setup ran) */
+	struct pins pins;
+	/* What the config alone asks for, to compare with the pins. */
+	struct port_block config_ports;
+	char config_workspace[PATH_MAX]; /* "" when the config names none */
 };
 
-/* Resolve one instance: profile paths, config, workspace and port block.
- * PORT_FLAG is --port (0: none); the base follows --port, then
- * OPENCLAW_GATEWAY_PORT, then gateway.port, then upstream's default. A block
- * out of range (base < 1024 or base+110 > 65535) is an error here; the
- * instances of registry_scan() keep it, for check to report. */
+/* Resolve one instance: profile paths, launcher records, config, workspace
+ * and port block. PORT_FLAG is --port (0: none); the base follows --port,
+ * then OPENCLAW_GATEWAY_PORT, then the pinned base, then gateway.port, then
+ * upstream's default. A block out of range (base < 1024 or base+110 > 65535)
+ * is an error here; the instances of registry_scan() keep it, for check to
+ * report. */
 int instance_load(const char *profile_name, const struct env_view *env, unsigned port_flag,
 		  struct instance *out, ocr_error *err);
 void instance_release(struct instance *inst);
@@ -32,6 +44,12 @@ void instance_release(struct instance *inst);
 struct instance_set {
 	struct instance *items;
 	size_t n;
+	/* Instances that could not be read (a broken config with no pins, an
+	 * unreadable dir): one message each. They are left out of the set, so
+	 * one profile's broken config never blocks another's commands; `check`
+	 * reports them as errors, the others as warnings. */
+	char **problems;
+	size_t n_problems;
 };
 
 /* Every instance of the user. Instances are loaded from their recorded paths

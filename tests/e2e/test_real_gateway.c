@@ -59,7 +59,7 @@ static pid_t start_detached(struct gw *g, const char *prefix)
 {
 	char log[PATH_MAX + 32];
 	char *envp[] = {(char *)"PATH=/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin", g->home_env,
-			g->runtime_env, (char *)"ASAN_OPTIONS=detect_leaks=0", NULL};
+			g->runtime_env, g->records_env, (char *)"ASAN_OPTIONS=detect_leaks=0", NULL};
 	char *argv[] = {(char *)OCR_BIN,
 			(char *)"--profile",
 			g->profile,

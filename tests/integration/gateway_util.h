@@ -34,6 +34,7 @@ struct gw {
 	char state_dir[PATH_MAX];
 	char runtime_env[PATH_MAX + 32]; /* XDG_RUNTIME_DIR=<home>/run: tests never share locks */
 	char home_env[PATH_MAX + 8];
+	char records_env[PATH_MAX + 48]; /* OPENCLAW_RUN_RECORDS_DIR=<home>/ocr-records */
 	pid_t launchers[MAX_LAUNCHERS];
 	int n_launchers;
 	const char *also_stop; /* a second profile in the same HOME */
@@ -75,7 +76,7 @@ static inline int gw_ocr(struct gw *g, struct run_result *r, ...)
 {
 	char *argv[48];
 	char *envp[] = {(char *)"PATH=/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin", g->home_env,
-			g->runtime_env, (char *)"ASAN_OPTIONS=detect_leaks=1", NULL};
+			g->runtime_env, g->records_env, (char *)"ASAN_OPTIONS=detect_leaks=1", NULL};
 	int argc = 0;
 	const char *a;
 	va_list ap;
@@ -108,6 +109,8 @@ static inline void gw_init(struct gw *g, const char *profile)
 	snprintf(g->profile, sizeof(g->profile), "%s", profile);
 	snprintf(g->home_env, sizeof(g->home_env), "HOME=%s", g->home);
 	snprintf(g->runtime_env, sizeof(g->runtime_env), "XDG_RUNTIME_DIR=%s/run", g->home);
+	snprintf(g->records_env, sizeof(g->records_env), "OPENCLAW_RUN_RECORDS_DIR=%s/ocr-records",
+		 g->home);
 	snprintf(g->state_dir, sizeof(g->state_dir), "%s/.openclaw-%s", g->home, profile);
 	gw_sync(g);
 	gw_setup_profile(g, profile, g->base);
@@ -159,7 +162,7 @@ static inline pid_t gw_start(struct gw *g, ...)
 {
 	char *argv[48], log[PATH_MAX + 32];
 	char *envp[] = {(char *)"PATH=/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin", g->home_env,
-			g->runtime_env, (char *)"ASAN_OPTIONS=detect_leaks=1",
+			g->runtime_env, g->records_env, (char *)"ASAN_OPTIONS=detect_leaks=1",
 			/* must not reach the gateway: its env is built from nothing */
 			(char *)"OPENCLAW_GATEWAY_URL=ws://127.0.0.1:1/leaked", NULL};
 	int argc = 0;

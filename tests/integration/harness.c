@@ -108,7 +108,7 @@ int run_argv(struct run_result *r, char *const envp[], char *const argv[], int t
 static int run_ocr_va(struct run_result *r, const char *home, char *const extra_env[], va_list ap)
 {
 	char *argv[64], *envp[64];
-	char home_var[PATH_MAX + 8];
+	char home_var[PATH_MAX + 8], records_var[PATH_MAX + 48];
 	size_t argc = 0, envc = 0;
 	const char *arg;
 
@@ -120,6 +120,9 @@ static int run_ocr_va(struct run_result *r, const char *home, char *const extra_
 	envp[envc++] = (char *)"PATH=/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin";
 	snprintf(home_var, sizeof(home_var), "HOME=%s", home);
 	envp[envc++] = home_var;
+	/* Root's records default to /var/lib/openclaw-run: tests keep theirs. */
+	snprintf(records_var, sizeof(records_var), "OPENCLAW_RUN_RECORDS_DIR=%s/ocr-records", home);
+	envp[envc++] = records_var;
 	envc = add_sanitizer_env(envp, envc, 48);
 	for (size_t i = 0; extra_env && extra_env[i] && envc < 63; i++)
 		envp[envc++] = extra_env[i];

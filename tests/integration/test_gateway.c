@@ -119,9 +119,14 @@ Test(gateway, detach_returns_when_ready_and_stop_ends_it)
 	pid_t child = (pid_t)gw_json_num(st, "child_pid");
 	cJSON_Delete(st);
 
-	char log[PATH_MAX + 64];
-	snprintf(log, sizeof(log), "%s/logs/openclaw-run.log", g.state_dir);
+	/* The supervisor's log is in the launcher's log dir, out of the
+	 * payload's reach; status names it. */
+	st = gw_status_json(&g, NULL);
+	const char *log = cJSON_GetStringValue(cJSON_GetObjectItem(st, "log"));
+	cr_assert(log && strncmp(log, g.home, strlen(g.home)) == 0 && !strstr(log, ".openclaw-"),
+		  "log %s", log ? log : "(none)");
 	char *text = read_text_file(log);
+	cJSON_Delete(st);
 	cr_assert_not_null(text);
 	cr_assert(strstr(text, "gateway ready"), "%s", text);
 	cr_assert(strstr(text, "fake-gateway: pid"), "gateway output not logged: %s", text);

@@ -143,12 +143,20 @@ static void build_argv(const struct fx *f, const char *profile, const char *cons
 
 static void build_env(const struct fx *f, char *home_var, size_t len, char **envp)
 {
+	static char records_var[PATH_MAX + 48];
 	size_t n = 0;
 
 	snprintf(home_var, len, "HOME=%s", f->home);
 	envp[n++] = (char *)"PATH=/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin";
 	envp[n++] = home_var;
-	n = add_sanitizer_env(envp, n, 6);
+	/* Root's records default to /var/lib/openclaw-run; rootless, they are
+	 * under HOME already. */
+	if (!f->unpriv) {
+		snprintf(records_var, sizeof(records_var), "OPENCLAW_RUN_RECORDS_DIR=%s/records",
+			 f->tmp);
+		envp[n++] = records_var;
+	}
+	n = add_sanitizer_env(envp, n, 7);
 	envp[n] = NULL;
 }
 
@@ -160,6 +168,42 @@ static int run_probe_opts(const struct fx *f, struct run_result *r, const char *
 	build_argv(f, profile, opts, args, argv, 64);
 	build_env(f, home_var, sizeof(home_var), envp);
 	return run_argv(r, envp, argv, 120);
+}
+
+/* `setup` of PROFILE in the fixture's launch mode: what a sandbox may write
+ * and bind is pinned there. As root the files go to nobody, who runs the
+ * payload in both modes. */
+static void fx_setup_run(const struct fx *f, const char *profile, struct run_result *r)
+{
+	char *argv[16], *envp[8], home_var[PATH_MAX + 8];
+	size_t n = 0;
+
+	if (f->unpriv) {
+		argv[n++] = (char *)"/usr/bin/setpriv";
+		argv[n++] = (char *)"--reuid=65534";
+		argv[n++] = (char *)"--regid=65534";
+		argv[n++] = (char *)"--clear-groups";
+	}
+	argv[n++] = (char *)f->bin;
+	argv[n++] = (char *)"--profile";
+	argv[n++] = (char *)profile;
+	argv[n++] = (char *)"setup";
+	if (!f->unpriv) {
+		argv[n++] = (char *)"--user";
+		argv[n++] = (char *)"nobody";
+	}
+	argv[n] = NULL;
+	build_env(f, home_var, sizeof(home_var), envp);
+	cr_assert_eq(run_argv(r, envp, argv, 120), 0);
+}
+
+static void fx_setup(const struct fx *f, const char *profile)
+{
+	struct run_result r;
+
+	fx_setup_run(f, profile, &r);
+	cr_assert_eq(r.exit_code, 0, "setup %s: %s%s", profile, r.out, r.err);
+	run_result_free(&r);
 }
 
 /* Runs `probe ARGS...` (NULL-terminated) in profile "a". */
@@ -250,7 +294,7 @@ static void check_processes_and_names(struct fx *f)
 	run_result_free(&r);
 
 	PROBE_RUN(f, &r, "cwd");
-	cr_assert_str_eq(r.out, "/\n"); /* no workspace yet */
+	cr_assert(strstr(r.out, "/.openclaw-a/workspace\n"), "%s", r.out); /* made by setup */
 	run_result_free(&r);
 }
 
@@ -509,54 +553,50 @@ static void check_exit_codes_and_net(struct fx *f)
 	run_result_free(&r);
 }
 
-/* The workspace comes from the config, which the payload can rewrite: a
- * symlink in its path (planted in a workspace it could write) must not bind
- * another profile's state dir, and a workspace holding the real HOME is
- * refused rather than shown. */
+/* The workspace comes from the config, which the payload can rewrite: it is
+ * pinned only by setup, which refuses a symlink in its path (planted in a
+ * workspace it could write), another profile's state dir and the real HOME;
+ * a profile setup never pinned gets no sandbox at all. */
 static void check_workspace_redirects(struct fx *f)
 {
 	char path[PATH_MAX + 32], link[PATH_MAX + 32], config[PATH_MAX + 128];
 	const char *const args[] = {f->probe, "exists", f->other, NULL};
 	const char *fmt = "{\"agents\": {\"defaults\": {\"workspace\": \"%s%s\"}}}\n";
+	const struct {
+		const char *profile, *why;
+	} cases[] = {{"c", "symlink"}, {"e", "nested"}, {"d", "nested"}};
 	struct run_result r;
 
 	snprintf(link, sizeof(link), "%s/ws-c/link", f->home);
 	snprintf(path, sizeof(path), "%s/ws-c", f->home);
 	cr_assert_eq(mkdir(path, 0700), 0);
 	cr_assert_eq(symlink(f->other, link), 0);
-	snprintf(config, sizeof(config), fmt, link, "");
-	snprintf(path, sizeof(path), "%s/.openclaw-c/openclaw.json", f->home);
-	write_text_file(path, config);
-	snprintf(config, sizeof(config), fmt, f->other, "/ws");
-	snprintf(path, sizeof(path), "%s/.openclaw-e/openclaw.json", f->home);
-	write_text_file(path, config);
-	cr_assert_eq(nftw(f->home, chown_entry, 16, FTW_PHYS), 0);
 
-	/* exec runs the checklist, as gateway does: a workspace inside another
-	 * profile's state dir is refused before anything is mounted. */
-	cr_assert_eq(run_probe_opts(f, &r, "e", NULL, args), 0);
-	cr_assert_eq(r.exit_code, 1, "stdout: %s stderr: %s", r.out, r.err);
-	cr_assert(strstr(r.err, "isolation checklist") && strstr(r.err, "nested"), "%s", r.err);
-	run_result_free(&r);
-	/* Lexically clean, so only the bind itself can refuse the link. */
-	cr_assert_eq(run_probe_opts(f, &r, "c", NULL, args), 0);
-	cr_assert_eq(r.exit_code, 1, "stdout: %s stderr: %s", r.out, r.err);
-	cr_assert(strstr(r.err, "symlink"), "%s", r.err);
-	run_result_free(&r);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		const char *p = cases[i].profile;
 
-	/* Alone on the host (the checklist sees no other instance inside it). */
-	snprintf(path, sizeof(path), "%s/.openclaw-c", f->home);
-	tmpdir_remove(path);
-	snprintf(path, sizeof(path), "%s/.openclaw-e", f->home);
-	tmpdir_remove(path);
-	snprintf(config, sizeof(config), fmt, f->home, "");
-	snprintf(path, sizeof(path), "%s/.openclaw-d/openclaw.json", f->home);
-	write_text_file(path, config);
-	cr_assert_eq(nftw(f->home, chown_entry, 16, FTW_PHYS), 0);
-	cr_assert_eq(run_probe_opts(f, &r, "d", NULL, args), 0);
-	cr_assert_eq(r.exit_code, 1, "stdout: %s stderr: %s", r.out, r.err);
-	cr_assert_str_eq(r.out, "", "the sandbox ran with the HOME as workspace");
-	run_result_free(&r);
+		/* One at a time: each alone beside a and b. */
+		snprintf(config, sizeof(config), fmt,
+			 *p == 'c'   ? link
+			 : *p == 'e' ? f->other
+				     : f->home,
+			 *p == 'e' ? "/ws" : "");
+		snprintf(path, sizeof(path), "%s/.openclaw-%s/openclaw.json", f->home, p);
+		write_text_file(path, config);
+		cr_assert_eq(nftw(f->home, chown_entry, 16, FTW_PHYS), 0);
+		/* Never set up: refused before anything is mounted. */
+		cr_assert_eq(run_probe_opts(f, &r, p, NULL, args), 0);
+		cr_assert_eq(r.exit_code, 1, "%s: stdout: %s stderr: %s", p, r.out, r.err);
+		cr_assert_str_eq(r.out, "", "profile %s ran unpinned", p);
+		run_result_free(&r);
+		/* And setup will not pin what the config names. */
+		fx_setup_run(f, p, &r);
+		cr_assert_eq(r.exit_code, 1, "%s: %s%s", p, r.out, r.err);
+		cr_assert(strstr(r.err, cases[i].why), "%s: %s", p, r.err);
+		run_result_free(&r);
+		snprintf(path, sizeof(path), "%s/.openclaw-%s", f->home, p);
+		tmpdir_remove(path);
+	}
 }
 
 /* ---- both launch modes ----------------------------------------------------- */
@@ -577,6 +617,8 @@ static void fx_cleanup(void)
 		if (geteuid() != 0)                                                                \
 			cr_skip_test("needs root");                                                \
 		fx_init(&the_fx, false);                                                           \
+		fx_setup(&the_fx, "a");                                                            \
+		fx_setup(&the_fx, "b");                                                            \
 		check_##name(&the_fx);                                                             \
 	}                                                                                          \
 	Test(sandbox_unprivileged, name, .fini = fx_cleanup)                                       \
@@ -584,6 +626,8 @@ static void fx_cleanup(void)
 		if (geteuid() != 0)                                                                \
 			cr_skip_test("needs root to switch to uid 65534");                         \
 		fx_init(&the_fx, true);                                                            \
+		fx_setup(&the_fx, "a");                                                            \
+		fx_setup(&the_fx, "b");                                                            \
 		check_##name(&the_fx);                                                             \
 	}
 

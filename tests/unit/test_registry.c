@@ -171,6 +171,8 @@ Test(registry, scan_legacy_clawdbot)
 	instance_set_release(&set);
 }
 
+/* One profile's broken config never blocks the others: the scan keeps the
+ * reason, naming the file, and goes on. */
 Test(registry, scan_broken_config_names_file)
 {
 	struct env_view env = {.home = home};
@@ -179,9 +181,13 @@ Test(registry, scan_broken_config_names_file)
 
 	put(".openclaw-ok/openclaw.json", "{}");
 	put(".openclaw-rescue/openclaw.json", "{\n  gateway: {\n");
-	cr_assert_eq(registry_scan(&env, &set, &err), -1);
-	cr_assert(strstr(err.msg, ".openclaw-rescue/openclaw.json:3:1:"), "%s", err.msg);
-	cr_assert_eq(set.n, 0);
+	cr_assert_eq(registry_scan(&env, &set, &err), 0, "%s", err.msg);
+	cr_assert_eq(set.n, 1);
+	cr_assert_str_eq(set.items[0].profile.name, "ok");
+	cr_assert_eq(set.n_problems, 1);
+	cr_assert(strstr(set.problems[0], ".openclaw-rescue/openclaw.json:3:1:"), "%s",
+		  set.problems[0]);
+	instance_set_release(&set);
 }
 
 Test(registry, record_and_scan_explicit_paths)
