@@ -173,7 +173,8 @@ static void print_text(const struct instance_set *set, const struct violation_li
 	if (vl->n == 0 && count_drift(set) == 0 && set->n_problems == 0)
 		printf("ok: %zu instance%s, no violations\n", set->n, set->n == 1 ? "" : "s");
 	else
-		printf("%zu violation%s among %zu instances\n", vl->n, vl->n == 1 ? "" : "s",
+		printf("%zu violation%s, %zu drift or config error%s among %zu instances\n", vl->n,
+		       vl->n == 1 ? "" : "s", count_drift(set), count_drift(set) == 1 ? "" : "s",
 		       set->n);
 }
 

@@ -383,7 +383,7 @@ static int validate_dirs(const struct cli_context *ctx, const struct instance *s
 
 /* The pins of this setup: the workspace, the base and the explicit ports
  * that lie outside the block, and root's sandbox account. */
-static int save_pins(const struct cli_context *ctx, const struct instance *self, bool root,
+static int save_pins(const struct cli_context *ctx, struct instance *self, bool root,
 		     const char *user, uid_t uid, gid_t gid, ocr_error *err)
 {
 	const struct profile *p = &self->profile;
@@ -408,14 +408,21 @@ static int save_pins(const struct cli_context *ctx, const struct instance *self,
 		pin.gid = gid;
 		snprintf(pin.user, sizeof(pin.user), "%s", user ? user : SERVICE_USER_DEFAULT);
 	}
-	if (host_dirs_resolve(&ctx->env, &dirs, err) < 0)
+	if (host_dirs_resolve(&ctx->env, &dirs, err) < 0 ||
+	    pins_save(dirs.records, p, &pin, err) < 0)
 		return -1;
-	return pins_save(dirs.records, p, &pin, err);
+	self->pins = pin;
+	self->pinned = true;
+	return 0;
 }
 
-static void print_result(const struct instance *self, bool changed, bool first)
+static void print_result(const struct instance *self, bool changed, bool first, bool root,
+			 uid_t uid)
 {
 	const struct profile *p = &self->profile;
+	struct trust_drift d[TRUST_DRIFT_MAX];
+	size_t n_drift = trust_drift_find(self, d, TRUST_DRIFT_MAX);
+	struct stat st;
 
 	printf("profile %s: state dir %s\n"
 	       "  config    %s (%s)\n"
@@ -436,6 +443,19 @@ static void print_result(const struct instance *self, bool changed, bool first)
 
 		if (e->port < self->ports.base || e->port > port_block_last(&self->ports))
 			printf("  port      %u (%s)\n", e->port, e->source);
+	}
+	/* Root hands nothing outside the state dir to the sandbox's account. */
+	if (root && !path_within(p->workspace, p->state_dir) && stat(p->workspace, &st) == 0 &&
+	    st.st_uid != uid)
+		cli_warnf("setup: profile %s: workspace %s belongs to uid %u, not the sandbox's "
+			  "uid %u: the gateway may not be able to write it",
+			  profile_label(p), p->workspace, (unsigned)st.st_uid, (unsigned)uid);
+	if (n_drift) {
+		cli_warnf(
+		    "setup: profile %s: the config still disagrees with the pins (the gateway "
+		    "will not start until one side changes):",
+		    profile_label(p));
+		trust_drift_print(stderr, d, n_drift < TRUST_DRIFT_MAX ? n_drift : TRUST_DRIFT_MAX);
 	}
 }
 
@@ -494,6 +514,14 @@ static int run(const struct cli_context *ctx, const struct setup_args *a, struct
 		return fail(self, &err);
 	rc = fill_config(cfg, self, a->port != 0 || (a->accept_config && !first),
 			 a->workspace != NULL, &changed, &err);
+	/* What the config says now, for the drift left after this setup. */
+	if (a->workspace)
+		snprintf(self->config_workspace, sizeof(self->config_workspace), "%s",
+			 p->workspace);
+	if (a->port) {
+		self->config_ports.base = self->ports.base;
+		self->config_ports.origin = PORT_FROM_CONFIG;
+	}
 	if (rc == 0 && (changed || self->config_missing))
 		rc = config_write(p->config_path, cfg, &err);
 	if (rc == 0 && root)
@@ -505,7 +533,7 @@ static int run(const struct cli_context *ctx, const struct setup_args *a, struct
 		rc = registry_record(&ctx->env, p, &err);
 	if (rc < 0)
 		return fail(self, &err);
-	print_result(self, changed, first);
+	print_result(self, changed, first, root, uid);
 	return EXIT_OK;
 }
 

@@ -213,9 +213,8 @@ static int open_no_links(const char *what, const char *dir, bool *complete, ocr_
 			bool link = S_ISLNK(st.st_mode);
 
 			close(fd);
-			return err_set(err, link ? ELOOP : ENOTDIR,
-				       "%s %s: %.*s is %s; name the real directory", what, dir,
-				       (int)done, dir, link ? "a symlink" : "not a directory");
+			return err_set(err, 0, "%s %s: %.*s is %s; name the real directory", what,
+				       dir, (int)done, dir, link ? "a symlink" : "not a directory");
 		}
 	}
 	*complete = true;
@@ -280,16 +279,16 @@ static int by_name(const struct guard_entry *e, const char *what, const char *di
 	switch (e->kind) {
 	case GUARD_SYSTEM:
 		if (path_within(dir, e->path))
-			return err_set(err, EPERM, "%s %s: lies in %s", what, dir, e->label);
+			return err_set(err, 0, "%s %s: lies in %s", what, dir, e->label);
 		return 0;
 	case GUARD_EXACT:
-		return same ? err_set(err, EPERM, "%s %s: is %s", what, dir, e->label) : 0;
+		return same ? err_set(err, 0, "%s %s: is %s", what, dir, e->label) : 0;
 	case GUARD_HOME:
 		if (path_within(e->path, dir))
-			return err_set(err, EPERM, "%s %s: %s %s", what, dir, same ? "is" : "holds",
+			return err_set(err, 0, "%s %s: %s %s", what, dir, same ? "is" : "holds",
 				       e->label);
 		if (hidden_in_home(dir, e->path))
-			return err_set(err, EPERM,
+			return err_set(err, 0,
 				       "%s %s: lies in a hidden directory of %s (where "
 				       "credentials and settings live)",
 				       what, dir, e->label);
@@ -297,10 +296,10 @@ static int by_name(const struct guard_entry *e, const char *what, const char *di
 	case GUARD_LAUNCHER:
 	case GUARD_INSTANCE:
 		if (path_within(dir, e->path))
-			return err_set(err, EPERM, "%s %s: %s %s", what, dir,
-				       same ? "is" : "lies in", e->label);
+			return err_set(err, 0, "%s %s: %s %s", what, dir, same ? "is" : "lies in",
+				       e->label);
 		if (path_within(e->path, dir))
-			return err_set(err, EPERM, "%s %s: holds %s", what, dir, e->label);
+			return err_set(err, 0, "%s %s: holds %s", what, dir, e->label);
 		return 0;
 	}
 	return 0;
@@ -333,7 +332,7 @@ static int by_identity(const struct guard_entry *e, const char *what, const char
 		break;
 	}
 	if (below)
-		return err_set(err, EPERM,
+		return err_set(err, 0,
 			       "%s %s: is, holds or lies in %s (the same directory "
 			       "under another name)",
 			       what, dir, e->label);
@@ -363,7 +362,7 @@ int trust_guard_check(const struct trust_guard *g, const char *what, const char 
 	if (dir[0] != '/')
 		return err_set(err, EINVAL, "%s %s: not an absolute path", what, dir);
 	if (strcmp(dir, "/") == 0)
-		return err_set(err, EPERM, "%s /: the whole host", what);
+		return err_set(err, 0, "%s /: the whole host", what);
 	for (size_t i = 0; i < g->n; i++) {
 		const struct guard_entry *e = &g->items[i];
 
@@ -381,7 +380,7 @@ int trust_guard_check(const struct trust_guard *g, const char *what, const char 
 	if (n_up == 0)
 		return err_set(err, EIO, "%s %s: cannot tell where it lies", what, dir);
 	if (complete && n_up == 1)
-		return err_set(err, EPERM, "%s %s: is the root of the host", what, dir);
+		return err_set(err, 0, "%s %s: is the root of the host", what, dir);
 	for (size_t i = 0; i < g->n; i++) {
 		const struct guard_entry *e = &g->items[i];
 
