@@ -26,6 +26,12 @@ int config_load(const char *path, cJSON **root, bool *missing, ocr_error *err)
 			*missing = true;
 			return 0;
 		}
+		if (why.errnum == ELOOP)
+			return err_set(
+			    err, ELOOP,
+			    "%s is a symlink; openclaw-run does not follow links where "
+			    "the sandbox can write; point OPENCLAW_CONFIG_PATH at the target",
+			    path);
 		if (err)
 			*err = why;
 		return -1;
@@ -36,8 +42,19 @@ int config_load(const char *path, cJSON **root, bool *missing, ocr_error *err)
 	}
 	free(text);
 	if (!cJSON_IsObject(tree)) {
-		cJSON_Delete(tree);
+		json5_delete(tree);
 		return err_set(err, 0, "%s: the top-level value is not an object", path);
+	}
+	/* The parser takes any depth, as upstream's does; the gateway's include
+	 * pass then recurses and overflows its stack (at ~CONFIG_MAX_DEPTH_UPSTREAM
+	 * levels), so a deeper config never runs there. Refusing past a bound
+	 * above that keeps cJSON's recursive walkers here safe. */
+	if (json5_depth(tree) > CONFIG_MAX_DEPTH) {
+		json5_delete(tree);
+		return err_set(err, 0,
+			       "%s: nested deeper than %d levels (the gateway itself fails "
+			       "beyond about %d)",
+			       path, CONFIG_MAX_DEPTH, CONFIG_MAX_DEPTH_UPSTREAM);
 	}
 	*root = tree;
 	return 0;

@@ -8,8 +8,16 @@
 #include "error.h"
 #include "ports.h"
 
-/* *root is NULL and *missing true when the file does not exist. A file that
- * exists but does not parse is an error ("path:line:col: why"). */
+/* Nesting depth past which the gateway cannot load a config (its include
+ * pass overflows node's stack, measured with openclaw 2026.9.6), and ours,
+ * well above it: no config the gateway reads is refused here. */
+#define CONFIG_MAX_DEPTH_UPSTREAM 1540
+#define CONFIG_MAX_DEPTH	  10000
+
+/* Reads the config as the gateway does (see json5.h), regular files only,
+ * at most READ_FILE_MAX bytes, no symlink. *root is NULL and *missing true
+ * when the file does not exist. A file that exists but does not parse is an
+ * error ("path:line:col: why"). */
 int config_load(const char *path, cJSON **root, bool *missing, ocr_error *err);
 
 /* Value at a dotted path ("gateway.port"), or NULL. */

@@ -196,3 +196,83 @@ Test(config, atomic_write_failure_leaves_old_file)
 		cr_assert_null(strstr(de->d_name, ".tmp."), "left behind: %s", de->d_name);
 	closedir(d);
 }
+
+/* The state dir is the sandbox's: what it plants at a config's path must
+ * not hang, redirect or flood the reader. */
+Test(config, reader_refuses_fifo_symlink_device_and_big_files)
+{
+	char path[128], target[128];
+	char *data = NULL;
+	ocr_error err = {0};
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/fifo", dir);
+	cr_assert_eq(mkfifo(path, 0600), 0);
+	cr_assert_eq(read_whole_file(path, &data, NULL, &err), -1, "a FIFO must not block");
+	cr_assert(strstr(err.msg, "is a FIFO, not a regular file"), "%s", err.msg);
+
+	snprintf(target, sizeof(target), "%s/real", dir);
+	put(target, "{}");
+	snprintf(path, sizeof(path), "%s/link", dir);
+	cr_assert_eq(symlink(target, path), 0);
+	cr_assert_eq(read_whole_file(path, &data, NULL, &err), -1);
+	cr_assert_eq(err.errnum, ELOOP);
+	cr_assert(strstr(err.msg, "link is a symlink"), "%s", err.msg);
+	cJSON *root = NULL;
+	bool missing;
+	cr_assert_eq(config_load(path, &root, &missing, &err), -1);
+	cr_assert(strstr(err.msg, "point OPENCLAW_CONFIG_PATH at the target"), "%s", err.msg);
+
+	cr_assert_eq(read_whole_file("/dev/zero", &data, NULL, &err), -1);
+	cr_assert(strstr(err.msg, "character device"), "%s", err.msg);
+	cr_assert_eq(read_whole_file(dir, &data, NULL, &err), -1);
+
+	snprintf(path, sizeof(path), "%s/big", dir);
+	f = fopen(path, "w");
+	cr_assert_not_null(f);
+	cr_assert_eq(fseek(f, (long)READ_FILE_MAX, SEEK_SET), 0);
+	fputc('x', f);
+	fclose(f);
+	cr_assert_eq(read_whole_file(path, &data, NULL, &err), -1);
+	cr_assert_eq(err.errnum, EFBIG);
+	cr_assert(strstr(err.msg, "big is 1048577 bytes; openclaw-run reads at most 1048576"), "%s",
+		  err.msg);
+	cr_assert_eq(truncate(path, (off_t)READ_FILE_MAX), 0);
+	cr_assert_eq(read_whole_file(path, &data, NULL, &err), 0, "%s", err.msg);
+	free(data);
+}
+
+Test(config, deep_configs_refused_above_upstreams_limit)
+{
+	char path[128];
+	size_t depth = CONFIG_MAX_DEPTH + 1;
+	char *text = malloc(2 * depth + 8);
+	cJSON *root = NULL;
+	bool missing;
+	ocr_error err = {0};
+	FILE *f;
+
+	cr_assert_not_null(text);
+	snprintf(path, sizeof(path), "%s/deep.json", dir);
+	strcpy(text, "{a:");
+	memset(text + 3, '[', depth - 1);
+	memset(text + 3 + depth - 1, ']', depth - 1);
+	strcpy(text + 3 + 2 * (depth - 1), "}");
+	f = fopen(path, "w");
+	cr_assert_not_null(f);
+	fputs(text, f);
+	fclose(f);
+	cr_assert_eq(config_load(path, &root, &missing, &err), -1);
+	cr_assert(strstr(err.msg, "nested deeper than 10000 levels"), "%s", err.msg);
+	/* One level less loads. */
+	strcpy(text, "{a:");
+	memset(text + 3, '[', depth - 2);
+	memset(text + 3 + depth - 2, ']', depth - 2);
+	strcpy(text + 3 + 2 * (depth - 2), "}");
+	f = fopen(path, "w");
+	fputs(text, f);
+	fclose(f);
+	cr_assert_eq(config_load(path, &root, &missing, &err), 0, "%s", err.msg);
+	cJSON_Delete(root);
+	free(text);
+}

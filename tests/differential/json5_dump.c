@@ -1,0 +1,145 @@
+/* The C side of the differential test: reads cases ("<length>\n<bytes>",
+ * repeated) from the file named by argv[1] and prints, one line per case,
+ * the canonical form of what json5_parse made of it, or "ERROR". The node
+ * side (run.mjs) prints the same form from upstream's own parser:
+ *   null true false | numbers as the hex of their IEEE-754 bits ("NaN" for
+ *   any NaN) | strings in double quotes, printable ASCII but '"' and '\' as
+ *   is, every other UTF-16 code unit as \uXXXX | [a,b] | {"k":v} in order.
+ * It walks the tree without recursion: any depth prints. */
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "json5.h"
+
+static void put_unit(FILE *out, uint32_t u)
+{
+	if (u >= 0x20 && u < 0x7f && u != '"' && u != '\\')
+		fputc((int)u, out);
+	else
+		fprintf(out, "\\u%04" PRIx32, u);
+}
+
+/* Our strings: UTF-8 with C0 80 for U+0000 and lone surrogates as 3 bytes. */
+static void put_string(FILE *out, const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+
+	fputc('"', out);
+	while (*p) {
+		uint32_t cp;
+
+		if (p[0] < 0x80) {
+			cp = *p++;
+		} else if (p[0] < 0xe0) {
+			cp = ((uint32_t)(p[0] & 0x1f) << 6) | (p[1] & 0x3f);
+			p += 2;
+		} else if (p[0] < 0xf0) {
+			cp = ((uint32_t)(p[0] & 0xf) << 12) | ((uint32_t)(p[1] & 0x3f) << 6) |
+			     (p[2] & 0x3f);
+			p += 3;
+		} else {
+			cp = ((uint32_t)(p[0] & 0x7) << 18) | ((uint32_t)(p[1] & 0x3f) << 12) |
+			     ((uint32_t)(p[2] & 0x3f) << 6) | (p[3] & 0x3f);
+			p += 4;
+		}
+		if (cp >= 0x10000) {
+			put_unit(out, 0xd800 + ((cp - 0x10000) >> 10));
+			put_unit(out, 0xdc00 + ((cp - 0x10000) & 0x3ff));
+		} else {
+			put_unit(out, cp);
+		}
+	}
+	fputc('"', out);
+}
+
+static void put_scalar(FILE *out, const cJSON *v)
+{
+	uint64_t bits;
+
+	if (cJSON_IsNull(v)) {
+		fputs("null", out);
+	} else if (cJSON_IsBool(v)) {
+		fputs(cJSON_IsTrue(v) ? "true" : "false", out);
+	} else if (cJSON_IsNumber(v)) {
+		if (isnan(v->valuedouble)) {
+			fputs("NaN", out);
+		} else {
+			memcpy(&bits, &v->valuedouble, sizeof(bits));
+			fprintf(out, "0x%016" PRIx64, bits);
+		}
+	} else {
+		put_string(out, v->valuestring);
+	}
+}
+
+static int dump(FILE *out, const cJSON *root)
+{
+	const cJSON **path = NULL, *it = root;
+	size_t n = 0, cap = 0;
+
+	while (it) {
+		if (n > 0 && it != path[n - 1]->child)
+			fputc(',', out);
+		if (it->string && n > 0 && cJSON_IsObject(path[n - 1])) {
+			put_string(out, it->string);
+			fputc(':', out);
+		}
+		if (cJSON_IsArray(it) || cJSON_IsObject(it)) {
+			fputc(cJSON_IsArray(it) ? '[' : '{', out);
+			if (it->child) {
+				if (n == cap) {
+					cap = cap ? cap * 2 : 64;
+					path = realloc(path, cap * sizeof(*path));
+					if (!path)
+						return -1;
+				}
+				path[n++] = it;
+				it = it->child;
+				continue;
+			}
+			fputc(cJSON_IsArray(it) ? ']' : '}', out);
+		} else {
+			put_scalar(out, it);
+		}
+		while (n > 0 && !it->next) {
+			it = path[--n];
+			fputc(cJSON_IsArray(it) ? ']' : '}', out);
+		}
+		it = n > 0 ? it->next : NULL;
+	}
+	free(path);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	FILE *in = argc > 1 ? fopen(argv[1], "rb") : NULL;
+	size_t len;
+
+	if (!in) {
+		fprintf(stderr, "usage: json5_dump CASES\n");
+		return 2;
+	}
+	while (fscanf(in, "%zu", &len) == 1 && fgetc(in) == '\n') {
+		char *text = malloc(len + 1);
+		cJSON *root = NULL;
+		ocr_error err = {0};
+
+		if (!text || fread(text, 1, len, in) != len)
+			return 2;
+		if (json5_parse(text, len, "case", &root, &err) < 0) {
+			fputs("ERROR\n", stdout);
+		} else {
+			if (dump(stdout, root) < 0)
+				return 2;
+			fputc('\n', stdout);
+		}
+		json5_delete(root);
+		free(text);
+	}
+	fclose(in);
+	return ferror(stdout) ? 2 : 0;
+}

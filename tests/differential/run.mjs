@@ -1,0 +1,143 @@
+// Differential test: our JSON5 reader (json5_dump, C) against the gateway's
+// own parse function (openclaw's dist/parse-json-compat-*.mjs: JSON.parse,
+// falling back to json5 2.2.3), both fed the same bytes, the gateway's side
+// decoding them as readFileSync(path, "utf-8") does. Any disagreement fails,
+// with the input shown.
+//   node run.mjs --dump BUILD/json5_dump [--prefix /opt/openclaw-run] [--random N] [--seed S]
+import { spawnSync } from 'node:child_process'
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { createRequire } from 'node:module'
+import { fileURLToPath, pathToFileURL } from 'node:url'
+
+import handCases from './cases.mjs'
+import { generate } from './generate.mjs'
+
+console.warn = () => {} // json5 warns about U+2028 in strings
+const here = path.dirname(fileURLToPath(import.meta.url))
+const args = { prefix: process.env.OPENCLAW_RUN_PREFIX || '/opt/openclaw-run', random: 3000, seed: 8 }
+for (let i = 2; i < process.argv.length; i += 2) args[process.argv[i].replace(/^--/, '')] = process.argv[i + 1]
+
+const dist = path.join(args.prefix, 'node_modules/openclaw/dist')
+const compat = fs.readdirSync(dist).find((f) => /^parse-json-compat-.*\.mjs$/.test(f))
+if (!compat) throw new Error(`no parse-json-compat-*.mjs in ${dist}`)
+const { t: upstreamParse } = await import(pathToFileURL(path.join(dist, compat)))
+const json5 = createRequire(path.join(dist, compat))('json5')
+
+// --- the canonical form both sides print (see json5_dump.c) ---------------
+const f64 = new DataView(new ArrayBuffer(8))
+function num (v) {
+    if (Number.isNaN(v)) return 'NaN'
+    f64.setFloat64(0, v)
+    return '0x' + f64.getBigUint64(0).toString(16).padStart(16, '0')
+}
+function str (s) {
+    let out = '"'
+    for (let i = 0; i < s.length; i++) {
+        const u = s.charCodeAt(i)
+        out += u >= 0x20 && u < 0x7f && u !== 0x22 && u !== 0x5c ? s[i] : '\\u' + u.toString(16).padStart(4, '0')
+    }
+    return out + '"'
+}
+function canon (root) {
+    const out = []
+    const stack = [{ v: root }]
+    while (stack.length) {
+        const it = stack.pop()
+        if (typeof it === 'string') { out.push(it); continue }
+        const v = it.v
+        if (v === null) out.push('null')
+        else if (typeof v === 'boolean') out.push(String(v))
+        else if (typeof v === 'number') out.push(num(v))
+        else if (typeof v === 'string') out.push(str(v))
+        else if (Array.isArray(v)) {
+            out.push('[')
+            stack.push(']')
+            for (let i = v.length - 1; i >= 0; i--) {
+                stack.push({ v: v[i] })
+                if (i > 0) stack.push(',')
+            }
+        } else {
+            const keys = Object.keys(v)
+            out.push('{')
+            stack.push('}')
+            for (let i = keys.length - 1; i >= 0; i--) {
+                stack.push({ v: v[keys[i]] })
+                stack.push(str(keys[i]) + ':')
+                if (i > 0) stack.push(',')
+            }
+        }
+    }
+    return out.join('')
+}
+
+// --- the corpus ----------------------------------------------------------
+function* walk (dir) {
+    for (const e of fs.readdirSync(dir, { withFileTypes: true }).sort((a, b) => a.name < b.name ? -1 : 1)) {
+        const p = path.join(dir, e.name)
+        if (e.isDirectory()) yield* walk(p)
+        else if (!/^(LICENSE\.md|SOURCE)$/.test(e.name)) yield p
+    }
+}
+
+// json5 2.2.3's own tests, run with stubs that collect every parsed text.
+function json5TestInputs () {
+    const texts = []
+    const any = new Proxy(function () {}, { get: () => any, apply: () => any })
+    const t = new Proxy({}, {
+        get: (_, k) => k === 'test' ? (name, fn) => fn && fn(t)
+            : k === 'throws' ? (fn) => { try { fn() } catch {} }
+                : () => {},
+    })
+    const lib = { ...json5, parse: (text, reviver) => { texts.push(String(text)); return json5.parse(text, reviver) } }
+    const stubs = { tap: t, assert: any, sinon: any, '../lib': lib, '../lib/': lib }
+    for (const f of ['parse.js', 'errors.js']) {
+        const src = fs.readFileSync(path.join(here, 'json5-2.2.3', f), 'utf8')
+        // eslint-disable-next-line no-new-func
+        new Function('require', 'module', 'exports', src)((m) => stubs[m] ?? any, {}, {})
+    }
+    return texts
+}
+
+const corpus = []
+for (const f of walk(path.join(here, 'json5-tests'))) corpus.push({ name: path.relative(here, f), bytes: fs.readFileSync(f) })
+json5TestInputs().forEach((s, i) => corpus.push({ name: `json5-2.2.3 test input ${i}`, bytes: Buffer.from(s, 'utf8') }))
+handCases.forEach((c, i) => corpus.push({ name: `cases.mjs #${i}`, bytes: Buffer.isBuffer(c) ? c : Buffer.from(c, 'utf8') }))
+generate(Number(args.seed), Number(args.random)).forEach((bytes, i) => corpus.push({ name: `generated #${i} (seed ${args.seed})`, bytes }))
+
+// --- both sides ------------------------------------------------------------
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'json5-diff-'))
+let ours
+try {
+    const pack = path.join(tmp, 'cases')
+    const fd = fs.openSync(pack, 'w')
+    for (const c of corpus) {
+        fs.writeSync(fd, `${c.bytes.length}\n`)
+        fs.writeSync(fd, c.bytes)
+    }
+    fs.closeSync(fd)
+    const r = spawnSync(args.dump, [pack], { maxBuffer: 1 << 30, encoding: 'latin1' })
+    if (r.status !== 0) throw new Error(`${args.dump} exited ${r.status}: ${r.stderr}`)
+    ours = r.stdout.split('\n')
+} finally {
+    fs.rmSync(tmp, { recursive: true, force: true })
+}
+
+// (console.warn is silenced at the top: json5 warns about U+2028 in strings)
+const show = (b) => b.length > 300 ? `${b.length} bytes, starting ${JSON.stringify(b.subarray(0, 120).toString('latin1'))}` : `${JSON.stringify(b.toString('latin1'))} (hex ${b.toString('hex')})`
+const cut = (s) => s.length > 300 ? s.slice(0, 300) + '...' : s
+let bad = 0
+corpus.forEach((c, i) => {
+    let theirs
+    try {
+        theirs = canon(upstreamParse(c.bytes.toString('utf8')))
+    } catch {
+        theirs = 'ERROR'
+    }
+    if (theirs !== ours[i]) {
+        if (++bad <= 25) console.log(`DISAGREE ${c.name}: input ${show(c.bytes)}\n  gateway: ${cut(theirs)}\n  ours:    ${cut(ours[i] ?? '(no output)')}`)
+    }
+})
+console.log(`${corpus.length} inputs, ${bad} disagreements (json5-tests files, json5 2.2.3 test inputs, ${handCases.length} hand-written cases, ${args.random} generated with seed ${args.seed})`)
+process.exit(bad ? 1 : 0)
