@@ -59,8 +59,7 @@ int cli_parse_json_help(int argc, char **argv, const char *cmd, void (*usage)(FI
 			usage(stdout);
 			return EXIT_OK;
 		default:
-			usage(stderr);
-			return EXIT_USAGE;
+			return cli_bad_option(cmd, argv);
 		}
 	}
 	if (optind < argc) {

@@ -13,9 +13,10 @@
 /* Exit codes shared by the commands. */
 enum {
 	EXIT_OK = 0,
-	EXIT_FAIL = 1,	 /* the operation failed (or check found violations) */
-	EXIT_USAGE = 2,	 /* bad command line or unreadable input */
-	EXIT_STOPPED = 3 /* status: not running (LSB) */
+	EXIT_FAIL = 1,	     /* the operation failed (or check found violations) */
+	EXIT_USAGE = 2,	     /* bad command line or unreadable input */
+	EXIT_STOPPED = 3,    /* status: not running (LSB) */
+	EXIT_NOT_SET_UP = 4, /* status, stop: no such profile here (LSB: unknown) */
 };
 
 struct cli_context {
@@ -60,6 +61,16 @@ void cli_warn_scan_problems(const struct instance_set *set, const char *cmd);
  * REFUSE (gateway): print why and return -1. Otherwise (exec): warn and
  * return 0, the sandbox runs on the pins. */
 int cli_check_drift(const struct instance *inst, const char *cmd, bool refuse);
+
+/* getopt's '?' in CMD (NULL: the global options): "CMD: bad option '--x'
+ * (...); see openclaw-run CMD --help". Returns EXIT_USAGE. */
+int cli_bad_option(const char *cmd, char **argv);
+/* The candidate within a small edit distance of WORD, or NULL. */
+const char *cli_closest(const char *word, const char *const *candidates, size_t n);
+/* -1 when the profile of CTX is set up (state dir, config or records
+ * exist); otherwise prints "profile 'x' is not set up; did you mean ...?"
+ * and returns EXIT_NOT_SET_UP (or EXIT_USAGE for a bad name). */
+int cli_require_set_up(const struct cli_context *ctx, const char *cmd);
 
 /* "openclaw-run: " + the formatted message, on stderr. */
 void cli_errorf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -140,7 +140,7 @@ static int parse(int argc, char **argv, struct exec_args *a)
 			usage(stdout);
 			return 1;
 		default:
-			usage(stderr);
+			cli_bad_option("exec", argv);
 			return -1;
 		}
 	}

@@ -149,8 +149,7 @@ static int parse_args(int argc, char **argv, struct gateway_args *a)
 			usage(stdout);
 			return -1;
 		default:
-			usage(stderr);
-			return EXIT_USAGE;
+			return cli_bad_option("gateway", argv);
 		}
 	}
 	if (a->ready_timeout_s < 1) {

@@ -572,8 +572,7 @@ int cmd_setup(const struct cli_context *ctx, int argc, char **argv)
 			usage(stdout);
 			return EXIT_OK;
 		default:
-			usage(stderr);
-			return EXIT_USAGE;
+			return cli_bad_option("setup", argv);
 		}
 	}
 	if (optind < argc) {

@@ -79,6 +79,8 @@ int cmd_status(const struct cli_context *ctx, int argc, char **argv)
 	rc = cli_parse_json_help(argc, argv, "status", usage, &json);
 	if (rc >= 0)
 		return rc;
+	if ((rc = cli_require_set_up(ctx, "status")) >= 0)
+		return rc;
 	rc = EXIT_FAIL;
 	if (instance_load(ctx->profile, &ctx->env, 0, &inst, &err) < 0) {
 		err_print(&err);

@@ -89,14 +89,16 @@ int cmd_stop(const struct cli_context *ctx, int argc, char **argv)
 			usage(stdout);
 			return EXIT_OK;
 		default:
-			usage(stderr);
-			return EXIT_USAGE;
+			return cli_bad_option("stop", argv);
 		}
 	}
 	if (optind < argc) {
 		cli_errorf("stop: unexpected argument '%s'", argv[optind]);
 		return EXIT_USAGE;
 	}
+	if ((rc = cli_require_set_up(ctx, "stop")) >= 0)
+		return rc;
+	rc = EXIT_FAIL;
 	if (instance_load(ctx->profile, &ctx->env, 0, &inst, &err) < 0) {
 		err_print(&err);
 		return EXIT_USAGE;

@@ -25,6 +25,14 @@ static const struct command {
     {NULL, NULL, NULL},
 };
 
+static const struct command *find_command(const char *name)
+{
+	for (const struct command *c = commands; c->name; c++)
+		if (strcmp(c->name, name) == 0)
+			return c;
+	return NULL;
+}
+
 static void usage(FILE *out)
 {
 	fputs("Usage: openclaw-run [--profile NAME] COMMAND [OPTIONS]\n"
@@ -77,6 +85,7 @@ int main(int argc, char **argv)
 	};
 	int opt;
 
+	opterr = 0; /* bad options are reported in our own words: cli_bad_option() */
 	/* "+": stop at the command name; its options are its own. */
 	while ((opt = getopt_long(argc, argv, "+p:hV", options, NULL)) != -1) {
 		switch (opt) {
@@ -90,11 +99,17 @@ int main(int argc, char **argv)
 			printf("openclaw-run %s\n", OCR_VERSION);
 			return EXIT_OK;
 		default:
-			usage(stderr);
-			return EXIT_USAGE;
+			return cli_bad_option(NULL, argv);
 		}
 	}
 	if (optind >= argc) {
+		if (ctx.profile && find_command(ctx.profile)) {
+			cli_errorf(
+			    "--profile needs a name before the command: '%s' is a command (e.g. "
+			    "openclaw-run --profile NAME %s)",
+			    ctx.profile, ctx.profile);
+			return EXIT_USAGE;
+		}
 		usage(stderr);
 		return EXIT_USAGE;
 	}
@@ -107,6 +122,16 @@ int main(int argc, char **argv)
 			return c->run(&ctx, sub_argc, sub_argv);
 		}
 	}
-	cli_errorf("unknown command '%s' (see openclaw-run --help)", argv[optind]);
+	const char *names[sizeof(commands) / sizeof(commands[0])];
+	size_t n = 0;
+
+	for (const struct command *c = commands; c->name; c++)
+		names[n++] = c->name;
+	const char *hint = cli_closest(argv[optind], names, n);
+	if (hint)
+		cli_errorf("unknown command '%s'; did you mean '%s'? (see openclaw-run --help)",
+			   argv[optind], hint);
+	else
+		cli_errorf("unknown command '%s' (see openclaw-run --help)", argv[optind]);
 	return EXIT_USAGE;
 }
