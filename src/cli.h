@@ -31,6 +31,9 @@ int cmd_exec(const struct cli_context *ctx, int argc, char **argv);
 int cmd_gateway(const struct cli_context *ctx, int argc, char **argv);
 int cmd_status(const struct cli_context *ctx, int argc, char **argv);
 int cmd_stop(const struct cli_context *ctx, int argc, char **argv);
+int cmd_restart(const struct cli_context *ctx, int argc, char **argv);
+int cmd_install(const struct cli_context *ctx, int argc, char **argv);
+int cmd_uninstall(const struct cli_context *ctx, int argc, char **argv);
 int cmd_list(const struct cli_context *ctx, int argc, char **argv);
 
 /* The options of the commands that only report (check, ports, status, list):
@@ -45,6 +48,10 @@ int cli_parse_seconds(const char *cmd, const char *option, const char *text, int
 
 int cli_parse_json_help(int argc, char **argv, const char *cmd, void (*usage)(FILE *out),
 			bool *json);
+/* --timeout S, --help and no operand (stop, restart): -1 to go on, or the
+ * exit code to return at once. (cmd_stop.c) */
+int cli_parse_timeout(int argc, char **argv, const char *cmd, void (*usage)(FILE *out),
+		      int *timeout_s);
 
 struct instance;
 /* Refuses SELF when `check` finds a violation involving it against every

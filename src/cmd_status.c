@@ -1,9 +1,10 @@
 /* openclaw-run [--profile NAME] status [--json]: is the gateway running,
- * and healthy right now? Exit 0 healthy, 1 running but unhealthy, 3 stopped
- * (LSB). It reads the lock and the state file and asks /healthz and /readyz
- * itself, so it answers in milliseconds. */
+ * live, started and ready right now? Exit 0 started and live (ready or
+ * not), 1 not live, 3 stopped (LSB). It reads the lock and the state file
+ * and asks the three probes itself, so it answers in milliseconds. */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "cli.h"
 #include "gateway_status.h"
@@ -14,19 +15,69 @@ static void usage(FILE *out)
 	fputs("Usage: openclaw-run [--profile NAME] status [--json]\n"
 	      "\n"
 	      "Show whether the profile's gateway runs: pids, uptime, restarts, port block,\n"
-	      "and /healthz + /readyz asked now (2 s timeout) with their latency.\n"
+	      "and upstream's three probes asked now (2 s timeout), each on its own: live\n"
+	      "(/healthz), started (/startupz), ready (/readyz, with what is failing), plus\n"
+	      "the supervisor's liveness watchdog.\n"
 	      "\n"
-	      "Exit codes: 0 running and healthy, 1 running but not healthy (or an error),\n"
-	      "3 not running.\n",
+	      "Exit codes: 0 started and live (\"degraded: telegram\" when /readyz fails),\n"
+	      "1 not live or not started yet (or an error), 3 not running.\n",
 	      out);
 }
 
-static void print_probe(const char *path, const struct http_result *r)
+static const char *yes_no(int v)
 {
+	return v < 0 ? "?" : v ? "yes" : "no";
+}
+
+static void print_probe(const char *what, int verdict, const char *path,
+			const struct probe_result *r, const char *note)
+{
+	printf("  %-8s %-4s %-9s ", what, yes_no(verdict), path);
 	if (r->status)
-		printf("  %-8s %d in %.1f ms\n", path, r->status, r->latency_ms);
+		printf("%d in %.1f ms", r->status, r->latency_ms);
 	else
-		printf("  %-8s no answer (%s)\n", path, r->error);
+		printf("not asked");
+	printf("%s\n", note);
+}
+
+static void print_probes(const struct gateway_view *v)
+{
+	const struct health_report *h = &v->health;
+	char note[HEALTH_FAILING_MAX + 32] = "";
+
+	if (!h->healthz.status) {
+		printf("  live     no   /healthz  no answer (%s)\n", h->error);
+		return;
+	}
+	print_probe("live", h->v.live, "/healthz", &h->healthz, "");
+	print_probe("started", h->v.started, "/startupz", &h->startupz,
+		    h->v.startup_fallback ? " (no /startupz here: judged by /healthz)"
+		    : h->v.started == 0	  ? " (starting or draining)"
+					  : "");
+	if (h->v.failing[0])
+		snprintf(note, sizeof(note), " (failing: %s)", h->v.failing);
+	print_probe("ready", h->v.ready, "/readyz", &h->readyz, note);
+}
+
+static void print_watchdog(const struct gateway_view *v)
+{
+	const struct runtime_state *st = &v->st;
+
+	if (!v->have_state)
+		return;
+	if (st->liveness_interval_s <= 0)
+		printf("  watchdog off\n");
+	else if (!st->health.at_ms)
+		printf("  watchdog every %d s, restart after %d failed checks\n",
+		       st->liveness_interval_s, st->liveness_failures_max);
+	else
+		printf("  watchdog every %d s, last check %llds ago: %s (%u of %d failures)\n",
+		       st->liveness_interval_s,
+		       (long long)((runtime_now_unix() * 1000 - st->health.at_ms) / 1000),
+		       st->health.v.live == 1 ? "live" : "not live", st->liveness_failures,
+		       st->liveness_failures_max);
+	if (st->last_restart_reason[0])
+		printf("  restart  last one: %s\n", st->last_restart_reason);
 }
 
 static void print_human(const struct instance *inst, const struct gateway_view *v)
@@ -47,7 +98,11 @@ static void print_human(const struct instance *inst, const struct gateway_view *
 		printf("  ports    %u-%u\n", v->port, v->port + PORT_BLOCK_LAST_OFFSET);
 		return;
 	}
-	printf("%s: %s, %s\n", label, gateway_view_state(v), gateway_view_health(v));
+	printf("%s: %s, %s", label, gateway_view_state(v), gateway_view_health(v));
+	if (v->probed && strcmp(gateway_view_health(v), "degraded") == 0)
+		printf(": %s",
+		       v->health.v.failing[0] ? v->health.v.failing : "/readyz says not ready");
+	putchar('\n');
 	printf("  pids     supervisor %ld", (long)gateway_view_supervisor_pid(v));
 	if (v->st.init_pid)
 		printf(", sandbox %ld, gateway %ld", (long)v->st.init_pid, (long)v->st.child_pid);
@@ -59,10 +114,9 @@ static void print_human(const struct instance *inst, const struct gateway_view *
 	putchar('\n');
 	printf("  ports    %u-%u (gateway http://127.0.0.1:%u)\n", v->port,
 	       v->port + PORT_BLOCK_LAST_OFFSET, v->port);
-	if (v->probed) {
-		print_probe("/healthz", &v->healthz);
-		print_probe("/readyz", &v->readyz);
-	}
+	if (v->probed)
+		print_probes(v);
+	print_watchdog(v);
 	if (v->st.log_path[0])
 		printf("  log      %s\n", v->st.log_path);
 }
@@ -100,7 +154,7 @@ int cmd_status(const struct cli_context *ctx, int argc, char **argv)
 	} else {
 		print_human(&inst, &v);
 	}
-	rc = !v.running ? (v.orphan ? EXIT_FAIL : EXIT_STOPPED) : v.healthy ? EXIT_OK : EXIT_FAIL;
+	rc = !v.running ? (v.orphan ? EXIT_FAIL : EXIT_STOPPED) : v.ok ? EXIT_OK : EXIT_FAIL;
 out:
 	http_probe_close(hp);
 	instance_release(&inst);

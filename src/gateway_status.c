@@ -2,6 +2,7 @@
  * gateway_status.h). */
 #include "gateway_status.h"
 
+#include <stdio.h>
 #include <string.h>
 
 int gateway_view_get(const struct instance *inst, struct http_probe **hp, bool probe,
@@ -43,11 +44,9 @@ int gateway_view_get(const struct instance *inst, struct http_probe **hp, bool p
 	if (!*hp && http_probe_open(hp, err) < 0)
 		return err_prefix(err, "probe");
 	v->probed = true;
-	if (http_probe_get(*hp, v->port, "/healthz", GATEWAY_PROBE_TIMEOUT_MS, &v->healthz, err) <
-		0 ||
-	    http_probe_get(*hp, v->port, "/readyz", GATEWAY_PROBE_TIMEOUT_MS, &v->readyz, err) < 0)
+	if (health_check(*hp, v->port, GATEWAY_PROBE_TIMEOUT_MS, &v->health, err) < 0)
 		return -1;
-	v->healthy = v->healthz.status == 200 && v->readyz.status == 200;
+	v->ok = v->health.v.live == 1 && v->health.v.started == 1;
 	return 0;
 }
 
@@ -58,8 +57,10 @@ const char *gateway_view_state(const struct gateway_view *v)
 			return "starting";
 		switch (v->st.phase) {
 		case PHASE_STARTING:
-		case PHASE_WAIT_READY:
+		case PHASE_LIVE:
 			return "starting";
+		case PHASE_DOCTOR:
+			return "repairing";
 		case PHASE_BACKOFF:
 			return "restarting";
 		case PHASE_STOPPING:
@@ -68,7 +69,7 @@ const char *gateway_view_state(const struct gateway_view *v)
 		case PHASE_CRASH_LOOP:
 		case PHASE_FAILED:
 			return "stopping";
-		case PHASE_READY:
+		case PHASE_STARTED:
 			break;
 		}
 		return "running";
@@ -87,9 +88,7 @@ const char *gateway_view_health(const struct gateway_view *v)
 		return "-";
 	if (!v->probed)
 		return "unknown";
-	if (v->healthy)
-		return "healthy";
-	return v->healthz.status == 200 ? "not-ready" : "unhealthy";
+	return health_word(&v->health.v);
 }
 
 pid_t gateway_view_supervisor_pid(const struct gateway_view *v)
@@ -106,15 +105,69 @@ int64_t gateway_view_uptime(const struct gateway_view *v)
 	return runtime_now_unix() - v->st.started_at;
 }
 
-static cJSON *probe_json(const struct http_result *r)
+static cJSON *probe_json(const struct probe_result *r)
 {
 	cJSON *o = cJSON_CreateObject();
 
 	cJSON_AddNumberToObject(o, "status", r->status);
 	cJSON_AddNumberToObject(o, "latency_ms", (double)(long)(r->latency_ms * 100) / 100.0);
-	if (r->error[0])
-		cJSON_AddStringToObject(o, "error", r->error);
 	return o;
+}
+
+static void add_tristate(cJSON *o, const char *key, int v)
+{
+	if (v < 0)
+		cJSON_AddNullToObject(o, key);
+	else
+		cJSON_AddBoolToObject(o, key, v);
+}
+
+/* "telegram, discord" back into a list. */
+static cJSON *failing_json(const char *failing)
+{
+	cJSON *arr = cJSON_CreateArray();
+	char buf[HEALTH_FAILING_MAX];
+	char *save = NULL;
+
+	snprintf(buf, sizeof(buf), "%s", failing);
+	for (char *t = strtok_r(buf, ", ", &save); t; t = strtok_r(NULL, ", ", &save))
+		cJSON_AddItemToArray(arr, cJSON_CreateString(t));
+	return arr;
+}
+
+/* The three probes asked now, each on its own. */
+static void add_probes(cJSON *o, const struct gateway_view *v)
+{
+	const struct health_report *h = &v->health;
+
+	add_tristate(o, "live", v->probed ? h->v.live : -1);
+	add_tristate(o, "started", v->probed ? h->v.started : -1);
+	add_tristate(o, "ready", v->probed ? h->v.ready : -1);
+	cJSON_AddItemToObject(o, "failing", failing_json(v->probed ? h->v.failing : ""));
+	if (!v->probed)
+		return;
+	cJSON_AddBoolToObject(o, "startup_fallback", h->v.startup_fallback);
+	cJSON_AddItemToObject(o, "healthz", probe_json(&h->healthz));
+	cJSON_AddItemToObject(o, "startupz", probe_json(&h->startupz));
+	cJSON_AddItemToObject(o, "readyz", probe_json(&h->readyz));
+	if (h->v.live != 1)
+		cJSON_AddStringToObject(o, "error", h->error);
+}
+
+/* The supervisor's liveness watchdog, from the state file. */
+static void add_watchdog(cJSON *o, const struct gateway_view *v)
+{
+	cJSON *w;
+
+	if (!v->running || !v->have_state)
+		return;
+	w = cJSON_AddObjectToObject(o, "watchdog");
+	cJSON_AddNumberToObject(w, "interval_s", v->st.liveness_interval_s);
+	cJSON_AddNumberToObject(w, "failures_max", v->st.liveness_failures_max);
+	cJSON_AddNumberToObject(w, "failures", v->st.liveness_failures);
+	cJSON_AddNumberToObject(w, "checked_at_ms", (double)v->st.health.at_ms);
+	add_tristate(w, "live", v->st.health.at_ms ? v->st.health.v.live : -1);
+	cJSON_AddStringToObject(w, "last_restart_reason", v->st.last_restart_reason);
 }
 
 static void add_pid(cJSON *o, const char *key, pid_t pid)
@@ -134,7 +187,9 @@ cJSON *gateway_view_json(const struct instance *inst, const struct gateway_view 
 	cJSON_AddStringToObject(o, "state", gateway_view_state(v));
 	cJSON_AddBoolToObject(o, "running", v->running);
 	cJSON_AddStringToObject(o, "health", gateway_view_health(v));
-	cJSON_AddBoolToObject(o, "healthy", v->healthy);
+	cJSON_AddBoolToObject(o, "healthy", strcmp(gateway_view_health(v), "healthy") == 0);
+	cJSON_AddBoolToObject(o, "degraded", strcmp(gateway_view_health(v), "degraded") == 0);
+	add_probes(o, v);
 	if (v->have_state)
 		cJSON_AddStringToObject(o, "phase", runtime_phase_name(v->st.phase));
 	else
@@ -151,10 +206,7 @@ cJSON *gateway_view_json(const struct instance *inst, const struct gateway_view 
 	ports = cJSON_AddObjectToObject(o, "ports");
 	cJSON_AddNumberToObject(ports, "base", v->port);
 	cJSON_AddNumberToObject(ports, "last", v->port + PORT_BLOCK_LAST_OFFSET);
-	if (v->probed) {
-		cJSON_AddItemToObject(o, "healthz", probe_json(&v->healthz));
-		cJSON_AddItemToObject(o, "readyz", probe_json(&v->readyz));
-	}
+	add_watchdog(o, v);
 	cJSON_AddStringToObject(o, "state_dir", inst->profile.state_dir);
 	cJSON_AddStringToObject(o, "log", v->have_state ? v->st.log_path : "");
 	cJSON_AddStringToObject(o, "state_file", v->paths.state);

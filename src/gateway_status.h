@@ -1,6 +1,8 @@
 /* What `status`, `list` and `stop` know of an instance's gateway: the lock
  * (is a supervisor alive?), the state file it writes (pids, ports, phase,
- * restarts) and, when it runs, /healthz and /readyz asked right now. */
+ * restarts, its watchdog's latest check) and, when it runs, upstream's three
+ * probes asked right now: live (/healthz), started (/startupz), ready
+ * (/readyz, with its failing list). */
 #ifndef OCR_GATEWAY_STATUS_H
 #define OCR_GATEWAY_STATUS_H
 
@@ -9,6 +11,7 @@
 
 #include "error.h"
 #include "http_probe.h"
+#include "probe.h"
 #include "registry.h"
 #include "runtime.h"
 
@@ -24,8 +27,8 @@ struct gateway_view {
 	bool orphan;   /* no supervisor, yet its sandbox's init is alive */
 	unsigned port; /* the base the gateway uses (state file, else config) */
 	bool probed;
-	struct http_result healthz, readyz;
-	bool healthy; /* both answered 200 */
+	struct health_report health; /* asked now (probed) */
+	bool ok;		     /* live and started: `status` exits 0 (ready or not) */
 };
 
 /* HP NULL: do not probe. *HP NULL: opened here on first need (and left

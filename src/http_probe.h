@@ -13,7 +13,9 @@ struct http_result {
 	int status;	   /* HTTP status, 0 when nothing answered */
 	double latency_ms; /* whole request, connect included */
 	char error[128];   /* curl's reason when status is 0 */
-	char body[256];	   /* start of the body, NUL-terminated */
+	/* Start of the body, NUL-terminated: /readyz's JSON with its eventLoop
+	 * details is ~400 bytes; the Control UI's HTML is cut. */
+	char body[4096];
 };
 
 /* Loads libcurl (libcurl.so.4, else libcurl-gnutls.so.4) and makes a handle

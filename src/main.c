@@ -21,6 +21,7 @@ static const struct command {
     {"gateway", cmd_gateway, "run the profile's OpenClaw gateway in its sandbox, supervised"},
     {"status", cmd_status, "show whether the profile's gateway runs and is healthy"},
     {"stop", cmd_stop, "stop the profile's gateway"},
+    {"restart", cmd_restart, "restart the profile's gateway through its running supervisor"},
     {"list", cmd_list, "list every known profile with its port and state"},
     {NULL, NULL, NULL},
 };

@@ -190,15 +190,11 @@ int runtime_lock_held(const struct runtime_paths *rp, pid_t *pid, ocr_error *err
 }
 
 static const char *const phase_names[] = {
-    [PHASE_STARTING] = "starting",
-    [PHASE_WAIT_READY] = "waiting-ready",
-    [PHASE_READY] = "ready",
-    [PHASE_BACKOFF] = "backoff",
-    [PHASE_STOPPING] = "stopping",
-    [PHASE_STOPPED] = "stopped",
-    [PHASE_CONFIG_ERROR] = "config-error",
-    [PHASE_CRASH_LOOP] = "crash-loop",
-    [PHASE_FAILED] = "failed",
+    [PHASE_STARTING] = "starting",     [PHASE_LIVE] = "live",
+    [PHASE_STARTED] = "started",       [PHASE_DOCTOR] = "doctor",
+    [PHASE_BACKOFF] = "backoff",       [PHASE_STOPPING] = "stopping",
+    [PHASE_STOPPED] = "stopped",       [PHASE_CONFIG_ERROR] = "config-error",
+    [PHASE_CRASH_LOOP] = "crash-loop", [PHASE_FAILED] = "failed",
 };
 
 const char *runtime_phase_name(enum runtime_phase phase)
@@ -223,6 +219,87 @@ void runtime_state_init(struct runtime_state *st)
 	st->phase = PHASE_STARTING;
 }
 
+static void add_tristate(cJSON *o, const char *key, int v)
+{
+	if (v < 0)
+		cJSON_AddNullToObject(o, key);
+	else
+		cJSON_AddBoolToObject(o, key, v);
+}
+
+static void add_probe(cJSON *o, const char *key, const struct probe_result *p)
+{
+	cJSON *e = cJSON_AddObjectToObject(o, key);
+
+	cJSON_AddNumberToObject(e, "status", p->status);
+	cJSON_AddNumberToObject(e, "latency_ms", (double)(long)(p->latency_ms * 100) / 100.0);
+}
+
+/* "health": the supervisor's latest check with its time, so `status` (or a
+ * script) can tell how fresh it is. */
+static void add_health(cJSON *o, const struct runtime_state *st)
+{
+	const struct health_report *r = &st->health;
+	cJSON *h = cJSON_AddObjectToObject(o, "health");
+
+	cJSON_AddNumberToObject(h, "checked_at_ms", (double)r->at_ms);
+	add_tristate(h, "live", r->at_ms ? r->v.live : -1);
+	add_tristate(h, "started", r->at_ms ? r->v.started : -1);
+	add_tristate(h, "ready", r->at_ms ? r->v.ready : -1);
+	cJSON_AddBoolToObject(h, "startup_fallback", r->v.startup_fallback);
+	cJSON_AddStringToObject(h, "startup", r->v.startup);
+	cJSON_AddStringToObject(h, "failing", r->v.failing);
+	cJSON_AddStringToObject(h, "error", r->error);
+	add_probe(h, "healthz", &r->healthz);
+	add_probe(h, "startupz", &r->startupz);
+	add_probe(h, "readyz", &r->readyz);
+	cJSON_AddNumberToObject(h, "liveness_failures", st->liveness_failures);
+	cJSON_AddNumberToObject(h, "liveness_interval_s", st->liveness_interval_s);
+	cJSON_AddNumberToObject(h, "liveness_failures_max", st->liveness_failures_max);
+}
+
+static int tristate(const cJSON *o, const char *key)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+
+	return cJSON_IsBool(v) ? cJSON_IsTrue(v) : -1;
+}
+
+static double num(const cJSON *o, const char *key);
+static void str(const cJSON *o, const char *key, char *buf, size_t len);
+
+static void read_probe(const cJSON *h, const char *key, struct probe_result *p)
+{
+	const cJSON *e = cJSON_GetObjectItemCaseSensitive(h, key);
+
+	p->status = (int)num(e, "status");
+	p->latency_ms = num(e, "latency_ms");
+}
+
+static void read_health(const cJSON *o, struct runtime_state *st)
+{
+	const cJSON *h = cJSON_GetObjectItemCaseSensitive(o, "health");
+	struct health_report *r = &st->health;
+
+	if (!cJSON_IsObject(h))
+		return;
+	r->at_ms = (int64_t)num(h, "checked_at_ms");
+	r->v.live = tristate(h, "live");
+	r->v.started = tristate(h, "started");
+	r->v.ready = tristate(h, "ready");
+	r->v.startup_fallback =
+	    cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(h, "startup_fallback"));
+	str(h, "startup", r->v.startup, sizeof(r->v.startup));
+	str(h, "failing", r->v.failing, sizeof(r->v.failing));
+	str(h, "error", r->error, sizeof(r->error));
+	read_probe(h, "healthz", &r->healthz);
+	read_probe(h, "startupz", &r->startupz);
+	read_probe(h, "readyz", &r->readyz);
+	st->liveness_failures = (unsigned)num(h, "liveness_failures");
+	st->liveness_interval_s = (int)num(h, "liveness_interval_s");
+	st->liveness_failures_max = (int)num(h, "liveness_failures_max");
+}
+
 int runtime_state_write(const struct runtime_paths *rp, const struct runtime_state *st,
 			ocr_error *err)
 {
@@ -235,12 +312,6 @@ int runtime_state_write(const struct runtime_paths *rp, const struct runtime_sta
 	cJSON_AddStringToObject(o, "profile", st->profile[0] ? st->profile : "default");
 	cJSON_AddStringToObject(o, "state_dir", st->state_dir);
 	cJSON_AddStringToObject(o, "phase", runtime_phase_name(st->phase));
-	/* As of the supervisor's last probe; `status` asks again. */
-	cJSON_AddStringToObject(o, "health",
-				st->phase == PHASE_READY	? "ready"
-				: st->phase == PHASE_WAIT_READY ? "live"
-				: st->phase == PHASE_STARTING	? "starting"
-								: "down");
 	cJSON_AddNumberToObject(o, "supervisor_pid", st->supervisor_pid);
 	cJSON_AddNumberToObject(o, "init_pid", st->init_pid);
 	cJSON_AddNumberToObject(o, "child_pid", st->child_pid);
@@ -256,6 +327,8 @@ int runtime_state_write(const struct runtime_paths *rp, const struct runtime_sta
 	else
 		cJSON_AddNullToObject(o, "last_exit");
 	cJSON_AddStringToObject(o, "log", st->log_path);
+	cJSON_AddStringToObject(o, "last_restart_reason", st->last_restart_reason);
+	add_health(o, st);
 	text = cJSON_Print(o);
 	cJSON_Delete(o);
 	if (!text)
@@ -317,6 +390,8 @@ int runtime_state_read(const struct runtime_paths *rp, struct runtime_state *st,
 	st->restarts = (unsigned)num(o, "restarts");
 	const cJSON *le = cJSON_GetObjectItemCaseSensitive(o, "last_exit");
 	st->last_exit = cJSON_IsNumber(le) ? le->valueint : -1;
+	str(o, "last_restart_reason", st->last_restart_reason, sizeof(st->last_restart_reason));
+	read_health(o, st);
 	cJSON_Delete(o);
 	*found = true;
 	return 0;

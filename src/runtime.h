@@ -20,6 +20,7 @@
 #include <sys/types.h>
 
 #include "error.h"
+#include "probe.h"
 #include "profile.h"
 
 struct runtime_paths {
@@ -49,15 +50,16 @@ int runtime_lock_held(const struct runtime_paths *rp, pid_t *pid, ocr_error *err
 
 /* Phases the supervisor reports in the state file. */
 enum runtime_phase {
-	PHASE_STARTING,	    /* sandbox started, waiting for /healthz */
-	PHASE_WAIT_READY,   /* /healthz answered, waiting for /readyz */
-	PHASE_READY,	    /* /readyz answered 200 */
+	PHASE_STARTING,	    /* sandbox started, nothing answers yet */
+	PHASE_LIVE,	    /* the HTTP server answers, /startupz not "started" yet */
+	PHASE_STARTED,	    /* /startupz said started: serving, watched for liveness */
+	PHASE_DOCTOR,	    /* exit 78: `openclaw doctor --fix` runs in the sandbox */
 	PHASE_BACKOFF,	    /* gateway exited, waiting before a restart */
 	PHASE_STOPPING,	    /* SIGTERM sent, in the grace period */
 	PHASE_STOPPED,	    /* stopped on request */
 	PHASE_CONFIG_ERROR, /* the gateway exited 78: not retried */
 	PHASE_CRASH_LOOP,   /* too many failures in a short time: gave up */
-	PHASE_FAILED,	    /* could not start, or never became ready */
+	PHASE_FAILED,	    /* could not start, or never started in time */
 };
 const char *runtime_phase_name(enum runtime_phase phase);
 
@@ -72,10 +74,17 @@ struct runtime_state {
 	unsigned port_base, port_last;
 	int64_t supervisor_started_at; /* unix seconds */
 	int64_t started_at;	       /* unix seconds, the current gateway run */
-	int64_t ready_at;	       /* unix seconds, 0 until ready */
+	int64_t ready_at;	       /* unix seconds the run started serving, 0 until then */
 	unsigned restarts;
 	int last_exit; /* -1: none yet */
 	enum runtime_phase phase;
+	/* The supervisor's latest health check (at_ms 0: none yet) and its
+	 * liveness watchdog, so a reader knows how fresh the answer is. */
+	struct health_report health;
+	unsigned liveness_failures; /* consecutive failed checks */
+	int liveness_interval_s;    /* 0: the watchdog is off */
+	int liveness_failures_max;
+	char last_restart_reason[256]; /* why the supervisor last restarted the gateway */
 };
 
 void runtime_state_init(struct runtime_state *st);

@@ -1,10 +1,13 @@
-/* The supervisor: starts the gateway's sandbox, waits for it to become
- * ready, restarts it when it dies (with backoff, giving up on config errors
- * and crash loops), restarts it on SIGHUP and stops it on SIGTERM/SIGINT
- * (SIGTERM, a grace period, then SIGKILL of the whole sandbox).
+/* The supervisor: starts the gateway's sandbox, waits until upstream's
+ * /startupz says "started" (not /readyz: a broken channel account must not
+ * fail a start), then watches /healthz on an interval and restarts a gateway
+ * that stops answering; restarts it when it dies (with backoff, giving up
+ * on crash loops); on exit 78 runs `openclaw doctor --fix` once and retries
+ * once; restarts it on SIGHUP and stops it on SIGTERM/SIGINT (SIGTERM, a
+ * grace period, then SIGKILL of the whole sandbox).
  *
  * It is one poll() loop over a signalfd, the sandbox's pidfd and the pipe of
- * a short-lived readiness probe child (the child loads libcurl, the
+ * a short-lived probe child (probe.h: the child loads libcurl, the
  * supervisor never does, so it stays small while idle). */
 #ifndef OCR_SUPERVISOR_H
 #define OCR_SUPERVISOR_H
@@ -12,7 +15,10 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include <signal.h>
+
 #include "error.h"
+#include "plan.h"
 #include "runtime.h"
 #include "sandbox.h"
 
@@ -47,38 +53,63 @@ enum restart_action restart_policy_on_exit(struct restart_policy *p, int64_t now
 /* ---- the launcher's exit codes (documented in `gateway --help`) ---------- */
 
 enum {
-	SUPERVISOR_EXIT_STOPPED = 0,	/* stopped on request; the gateway ended in time */
-	SUPERVISOR_EXIT_FAILED = 1,	/* could not start (lock, sandbox, plan, probe) */
-	SUPERVISOR_EXIT_CRASH_LOOP = 4, /* gave up: too many crashes in a short time */
-	SUPERVISOR_EXIT_NOT_READY = 5,	/* no /readyz within --ready-timeout */
-	SUPERVISOR_EXIT_KILLED = 6,	/* stopped on request; SIGKILL after the grace */
+	SUPERVISOR_EXIT_STOPPED = 0,	 /* stopped on request; the gateway ended in time */
+	SUPERVISOR_EXIT_FAILED = 1,	 /* could not start (lock, sandbox, plan, probe) */
+	SUPERVISOR_EXIT_CRASH_LOOP = 4,	 /* gave up: too many crashes in a short time */
+	SUPERVISOR_EXIT_NOT_STARTED = 5, /* never started within the start grace */
+	SUPERVISOR_EXIT_KILLED = 6,	 /* stopped on request; SIGKILL after the grace */
 	SUPERVISOR_EXIT_CONFIG = GATEWAY_EXIT_CONFIG_ERROR, /* 78, not retried */
 };
 
+/* ---- the signals a running supervisor obeys (control.c sends them) ------ */
+
+#define SUPERVISOR_SIGNAL_STOP	  SIGTERM /* graceful stop (SIGINT too) */
+#define SUPERVISOR_SIGNAL_RESTART SIGHUP  /* graceful restart of the gateway */
+
+/* ---- defaults ------------------------------------------------------------ */
+
+#define SUPERVISOR_GRACE_S 30
+/* Upstream's slow starts have been killed by impatient watchdogs: a run
+ * gets minutes to say "started" (the real gateway needs 10-30 s). */
+#define SUPERVISOR_START_GRACE_S       300
+#define SUPERVISOR_LIVENESS_INTERVAL_S 30
+#define SUPERVISOR_LIVENESS_FAILURES   4  /* 4 x 30 s: two minutes without an answer */
+#define SUPERVISOR_LIVENESS_TIMEOUT_S  10 /* per request; a hung event loop never answers */
+
 /* ---- running ----------------------------------------------------------- */
 
-/* Builds a fresh (not yet started) sandbox for one run of the gateway. */
-typedef int (*supervisor_build_fn)(void *ctx, struct sandbox **out, ocr_error *err);
-
 struct supervisor_log; /* size-capped, rotated log of a detached supervisor */
+struct sd_notifier;
+
+/* What each run is made of: the supervisor builds every run's sandbox
+ * itself from the instance and the plan options. */
+struct supervisor_launch {
+	const struct instance *inst;
+	struct plan_options popt;
+	char *const *argv;	  /* the gateway */
+	char *const *doctor_argv; /* `openclaw doctor --fix --yes --non-interactive`, run
+				     once on exit 78 (NULL: never) */
+};
 
 struct supervisor_opts {
-	supervisor_build_fn build;
-	void *build_ctx;
-	const char *label; /* profile label for messages */
-	unsigned port;	   /* /healthz and /readyz are asked on 127.0.0.1:port */
-	int grace_s;	   /* SIGTERM → SIGKILL */
-	int ready_timeout_s;
+	struct supervisor_launch launch;
+	const char *label;	 /* profile label for messages */
+	unsigned port;		 /* the health endpoints are asked on 127.0.0.1:port */
+	int grace_s;		 /* SIGTERM → SIGKILL */
+	int start_grace_s;	 /* a run must say "started" within this */
+	int liveness_interval_s; /* 0: no liveness watchdog */
+	int liveness_failures;	 /* consecutive failed checks before a restart */
+	int liveness_timeout_s;	 /* per request */
 	const struct runtime_paths *paths;
 	struct runtime_state *state; /* profile, dirs, ports filled by the caller */
 	bool progress_tty;	     /* redraw one progress line on stderr */
 	/* Detached: messages go to LOG (not stderr), the gateway's output
 	 * arrives on OUTPUT_FD (a pipe, nonblocking) and is copied there;
-	 * NOTIFY_FD gets "P phase\n", then "R ms\n" once ready or "F code
-	 * why\n" when the first start fails, and is closed. -1: none. */
+	 * NOTIFY_FD is the detach.h pipe to the waiting caller. -1: none. */
 	struct supervisor_log *log;
 	int output_fd;
 	int notify_fd;
+	struct sd_notifier *sd; /* systemd's notify socket, NULL: none */
 };
 
 /* Runs until the gateway is stopped or given up on; returns the exit code.

@@ -1,7 +1,8 @@
 /* fake_gateway: stands in for `openclaw gateway run` in the integration
  * tests. It reads the same environment (OPENCLAW_GATEWAY_PORT,
- * OPENCLAW_STATE_DIR), binds 127.0.0.1:PORT, answers GET /healthz and
- * /readyz like upstream, writes into its state dir, and misbehaves on demand.
+ * OPENCLAW_STATE_DIR), binds 127.0.0.1:PORT, answers GET /healthz, /startupz
+ * and /readyz like upstream (JSON bodies), writes into its state dir, and
+ * misbehaves on demand.
  *
  * Environment (passed with `openclaw-run gateway --env K=V`):
  *   FAKE_MODE            run (default) | crash | exit78 | ignore-term |
@@ -10,15 +11,26 @@
  *   FAKE_CRASHES         for crash-then-run (default 2)
  *   FAKE_CRASH_DELAY_MS  how long crash/exit78 live first (default 100)
  *   FAKE_READY_DELAY_MS  /readyz answers 503 until then (default 0)
+ *   FAKE_READY_FAILING   /readyz answers 503 {"ready":false,"failing":[it]}
+ *   FAKE_STARTUP_DELAY_MS /startupz answers 503 "starting" until then
  *   FAKE_LISTEN_DELAY_MS nothing listens until then (default 0)
+ *   FAKE_HTML_CATCHALL   1: like an older gateway without /startupz, every
+ *                        unknown path (/startupz too) answers 200 with HTML
+ *   FAKE_HANG_AFTER_MS   once listening that long, answer nothing and ignore
+ *                        SIGTERM, like a hung event loop
+ *   FAKE_DOCTOR          for `fake_gateway doctor ...` (the doctor pass):
+ *                        fix (exit78 runs normally afterwards) | fail (exit 1)
+ *                        | nothing (default: exit 0 without fixing)
  *
- * Files in the state dir: fake-gateway.log (one line per start/stop),
- * fake-gateway.env (the environment it got), fake-gateway.pid. */
+ * Files in the state dir: fake-gateway.log (one line per start/stop/doctor),
+ * fake-gateway.env (the environment it got), fake-gateway.pid,
+ * fake-config-fixed (the doctor "fixed" the config). */
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -104,6 +116,36 @@ static void write_env_and_pid(void)
 
 /* crash-then-run: the counter survives restarts because it lives in the
  * state dir, exactly where a real gateway keeps what outlives it. */
+/* `fake_gateway doctor --fix --yes --non-interactive`: the doctor pass. */
+static int doctor(int argc, char **argv)
+{
+	const char *what = getenv("FAKE_DOCTOR");
+	char path[4096], args[512] = "";
+	FILE *f;
+
+	for (int i = 1; i < argc; i++)
+		snprintf(args + strlen(args), sizeof(args) - strlen(args), " %s", argv[i]);
+	log_line("doctor%s", args);
+	fprintf(stderr, "fake-gateway: doctor%s\n", args);
+	if (what && strcmp(what, "fail") == 0)
+		return 1;
+	if (what && strcmp(what, "fix") == 0) {
+		state_path(path, sizeof(path), "fake-config-fixed");
+		f = fopen(path, "w");
+		if (f)
+			fclose(f);
+	}
+	return 0;
+}
+
+static bool config_fixed(void)
+{
+	char path[4096];
+
+	state_path(path, sizeof(path), "fake-config-fixed");
+	return access(path, F_OK) == 0;
+}
+
 static int bump_crash_counter(void)
 {
 	char path[4096];
@@ -125,10 +167,17 @@ static int bump_crash_counter(void)
 	return n;
 }
 
-static void answer(int fd, long ready_at)
+struct timing {
+	long ready_at, started_at;
+	const char *failing; /* NULL: none */
+	bool html;
+};
+
+static void answer(int fd, const struct timing *t)
 {
-	char req[2048];
+	char req[2048], failing[256];
 	const char *status = "404 Not Found", *body = "{\"error\":\"not found\"}";
+	const char *type = "application/json";
 	ssize_t n;
 	struct pollfd p = {fd, POLLIN, 0};
 
@@ -141,20 +190,39 @@ static void answer(int fd, long ready_at)
 	if (strncmp(req, "GET /healthz", 12) == 0) {
 		status = "200 OK";
 		body = "{\"ok\":true,\"status\":\"live\"}";
-	} else if (strncmp(req, "GET /readyz", 11) == 0) {
-		if (now_ms() >= ready_at) {
+	} else if (strncmp(req, "GET /startupz", 13) == 0 && !t->html) {
+		if (now_ms() >= t->started_at) {
 			status = "200 OK";
-			body = "{\"ready\":true}";
+			body = "{\"ok\":true,\"status\":\"started\",\"version\":\"fake\"}";
 		} else {
 			status = "503 Service Unavailable";
-			body = "{\"ready\":false}";
+			body = "{\"ok\":false,\"status\":\"starting\"}";
 		}
+	} else if (strncmp(req, "GET /readyz", 11) == 0) {
+		if (t->failing) {
+			snprintf(failing, sizeof(failing),
+				 "{\"ready\":false,\"failing\":[\"%s\"],\"uptimeMs\":1}",
+				 t->failing);
+			status = "503 Service Unavailable";
+			body = failing;
+		} else if (now_ms() >= t->ready_at) {
+			status = "200 OK";
+			body = "{\"ready\":true,\"failing\":[]}";
+		} else {
+			status = "503 Service Unavailable";
+			body = "{\"ready\":false,\"failing\":[\"startup\"]}";
+		}
+	} else if (t->html) { /* upstream's Control UI catches every other path */
+		status = "200 OK";
+		type = "text/html";
+		body =
+		    "<!doctype html>\n<html><head><title>OpenClaw Control</title></head></html>\n";
 	}
-	char resp[512];
+	char resp[1024];
 	int len = snprintf(resp, sizeof(resp),
-			   "HTTP/1.1 %s\r\nContent-Type: application/json\r\n"
+			   "HTTP/1.1 %s\r\nContent-Type: %s\r\n"
 			   "Content-Length: %zu\r\nConnection: close\r\n\r\n%s",
-			   status, strlen(body), body);
+			   status, type, strlen(body), body);
 	if (write(fd, resp, (size_t)len) < 0)
 		return;
 }
@@ -168,6 +236,10 @@ int main(int argc, char **argv)
 	int port;
 
 	if (!mode || !*mode)
+		mode = "run";
+	if (argc > 1 && strcmp(argv[1], "doctor") == 0)
+		return doctor(argc, argv);
+	if (strcmp(mode, "exit78") == 0 && config_fixed())
 		mode = "run";
 	for (int i = 1; i + 1 < argc; i++)
 		if (strcmp(argv[i], "--port") == 0)
@@ -209,16 +281,31 @@ int main(int argc, char **argv)
 		log_line("exit bind-failed%s", "");
 		return 1;
 	}
-	long ready_at = start + env_long("FAKE_READY_DELAY_MS", 0);
+	struct timing t = {
+	    .ready_at = start + env_long("FAKE_READY_DELAY_MS", 0),
+	    .started_at = start + env_long("FAKE_STARTUP_DELAY_MS", 0),
+	    .failing = getenv("FAKE_READY_FAILING"),
+	    .html = env_long("FAKE_HTML_CATCHALL", 0) != 0,
+	};
+	long hang_after = env_long("FAKE_HANG_AFTER_MS", -1);
+	long listening = now_ms();
 	log_line("listening%s", "");
 	while (!got_term) {
 		struct pollfd p = {s, POLLIN, 0};
 
-		if (poll(&p, 1, 500) > 0) {
+		if (hang_after >= 0 && now_ms() - listening >= hang_after) {
+			/* A hung event loop: connections queue, nothing answers,
+			 * not even SIGTERM. */
+			log_line("hanging%s", "");
+			signal(SIGTERM, SIG_IGN);
+			for (;;)
+				pause();
+		}
+		if (poll(&p, 1, 200) > 0) {
 			int c = accept4(s, NULL, NULL, SOCK_CLOEXEC);
 
 			if (c >= 0) {
-				answer(c, ready_at);
+				answer(c, &t);
 				close(c);
 			}
 		}

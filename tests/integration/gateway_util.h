@@ -37,8 +37,9 @@ struct gw {
 	char records_env[PATH_MAX + 48]; /* OPENCLAW_RUN_RECORDS_DIR=<home>/ocr-records */
 	pid_t launchers[MAX_LAUNCHERS];
 	int n_launchers;
-	const char *also_stop; /* a second profile in the same HOME */
-	bool as_pid1;	       /* gw_start runs the launcher as pid 1 of a new pid ns */
+	const char *also_stop;	     /* a second profile in the same HOME */
+	bool as_pid1;		     /* gw_start runs the launcher as pid 1 of a new pid ns */
+	const char *launcher_env[4]; /* more "K=V" for gw_start's launcher (NULL-ended) */
 };
 
 /* A copy of the test's struct gw that outlives a failed assertion (which
@@ -75,8 +76,12 @@ static inline void gw_sleep_ms(long ms)
 static inline int gw_ocr(struct gw *g, struct run_result *r, ...)
 {
 	char *argv[48];
-	char *envp[] = {(char *)"PATH=/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin", g->home_env,
-			g->runtime_env, g->records_env, (char *)"ASAN_OPTIONS=detect_leaks=1", NULL};
+	char *envp[] = {(char *)"PATH=/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin",
+			g->home_env,
+			g->runtime_env,
+			g->records_env,
+			(char *)"ASAN_OPTIONS=detect_leaks=1",
+			NULL};
 	int argc = 0;
 	const char *a;
 	va_list ap;
@@ -161,11 +166,14 @@ static inline void gw_become_pid1(void)
 static inline pid_t gw_start(struct gw *g, ...)
 {
 	char *argv[48], log[PATH_MAX + 32];
-	char *envp[] = {(char *)"PATH=/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin", g->home_env,
-			g->runtime_env, g->records_env, (char *)"ASAN_OPTIONS=detect_leaks=1",
-			/* must not reach the gateway: its env is built from nothing */
-			(char *)"OPENCLAW_GATEWAY_URL=ws://127.0.0.1:1/leaked", NULL};
+	char *envp[11] = {(char *)"PATH=/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin", g->home_env,
+			  g->runtime_env, g->records_env, (char *)"ASAN_OPTIONS=detect_leaks=1",
+			  /* must not reach the gateway: its env is built from nothing */
+			  (char *)"OPENCLAW_GATEWAY_URL=ws://127.0.0.1:1/leaked", NULL};
 	int argc = 0;
+
+	for (int i = 0, n = 6; i < 4 && g->launcher_env[i]; i++)
+		envp[n++] = (char *)g->launcher_env[i];
 	const char *a;
 	va_list ap;
 	pid_t pid;

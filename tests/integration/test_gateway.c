@@ -88,14 +88,17 @@ Test(gateway, status_exit_codes)
 
 	gw_init(&g, "main");
 	cr_assert_eq(gw_wait_status(&g, 3, 1), 3); /* never started */
-	/* Listening but not ready: running, unhealthy. */
-	gw_start(&g, "--env", "FAKE_READY_DELAY_MS=600000", NULL);
+	/* Live but /startupz still says starting: running, not started: 1. */
+	gw_start(&g, "--env", "FAKE_STARTUP_DELAY_MS=600000", NULL);
 	cr_assert_eq(gw_wait_status(&g, 1, 60), 1);
 	int code;
 	cJSON *st = gw_status_json(&g, &code);
 	cr_assert_eq(code, 1);
 	cr_assert_eq(gw_json_num(cJSON_GetObjectItem(st, "healthz"), "status"), 200);
-	cr_assert_eq(gw_json_num(cJSON_GetObjectItem(st, "readyz"), "status"), 503);
+	cr_assert_eq(gw_json_num(cJSON_GetObjectItem(st, "startupz"), "status"), 503);
+	cr_assert(cJSON_IsTrue(cJSON_GetObjectItem(st, "live")));
+	cr_assert(cJSON_IsFalse(cJSON_GetObjectItem(st, "started")));
+	cr_assert_str_eq(cJSON_GetObjectItem(st, "health")->valuestring, "starting");
 	cJSON_Delete(st);
 	gw_cleanup(&g);
 }
@@ -110,9 +113,9 @@ Test(gateway, detach_returns_when_ready_and_stop_ends_it)
 			    FAKE_GATEWAY, "--env", "FAKE_READY_DELAY_MS=1500", NULL),
 		     0);
 	cr_assert_eq(r.exit_code, 0, "%s%s", r.out, r.err);
-	cr_assert(strstr(r.out, "ready"), "%s", r.out);
+	cr_assert(strstr(r.out, "gateway started"), "%s", r.out);
 	run_result_free(&r);
-	/* Ready means ready: no polling needed. */
+	/* Started means started: no polling needed. */
 	cr_assert_eq(gw_wait_status(&g, 0, 0), 0);
 	cJSON *st = gw_status_json(&g, NULL);
 	pid_t sup = (pid_t)gw_json_num(st, "supervisor_pid");
@@ -128,7 +131,7 @@ Test(gateway, detach_returns_when_ready_and_stop_ends_it)
 	char *text = read_text_file(log);
 	cJSON_Delete(st);
 	cr_assert_not_null(text);
-	cr_assert(strstr(text, "gateway ready"), "%s", text);
+	cr_assert(strstr(text, "gateway started"), "%s", text);
 	cr_assert(strstr(text, "fake-gateway: pid"), "gateway output not logged: %s", text);
 	free(text);
 
@@ -148,7 +151,7 @@ Test(gateway, detach_failure_prints_the_log_tail)
 
 	gw_init(&g, "main");
 	cr_assert_eq(gw_ocr(&g, &r, "--profile", "main", "gateway", "--detach", "--gateway-cmd",
-			    FAKE_GATEWAY, "--env", "FAKE_MODE=exit78", NULL),
+			    FAKE_GATEWAY, "--no-doctor", "--env", "FAKE_MODE=exit78", NULL),
 		     0);
 	cr_assert_eq(r.exit_code, 78, "%s%s", r.out, r.err);
 	cr_assert(strstr(r.err, "fake-gateway: exit78"), "no log tail: %s", r.err);
@@ -236,7 +239,9 @@ Test(gateway, bad_numbers_are_usage_errors)
 	    {"gateway", "--port", "65500", "--port"},
 	    {"gateway", "--port", "80", "--port"},
 	    {"gateway", "--grace", "-1", "--grace"},
-	    {"gateway", "--ready-timeout", "soon", "--ready-timeout"},
+	    {"gateway", "--start-grace", "soon", "--start-grace"},
+	    {"gateway", "--liveness-failures", "0", "--liveness-failures"},
+	    {"restart", "--timeout", "x", "--timeout"},
 	    {"exec", "--port", "65500", "--port"},
 	    {"stop", "--timeout", "1e3", "--timeout"},
 	};

@@ -39,7 +39,7 @@ Test(supervision, exit_78_is_not_retried)
 	struct gw g;
 
 	gw_init(&g, "main");
-	pid_t launcher = gw_start(&g, "--env", "FAKE_MODE=exit78", NULL);
+	pid_t launcher = gw_start(&g, "--no-doctor", "--env", "FAKE_MODE=exit78", NULL);
 	cr_assert_eq(gw_wait_exit(&g, launcher, 60), 78, "%s", gw_launcher_log(&g, 0));
 	cr_assert_eq(gw_fake_log_count(&g, "start mode=exit78"), 1);
 	char *log = gw_launcher_log(&g, 0);
