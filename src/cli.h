@@ -32,6 +32,9 @@ int cmd_gateway(const struct cli_context *ctx, int argc, char **argv);
 int cmd_status(const struct cli_context *ctx, int argc, char **argv);
 int cmd_stop(const struct cli_context *ctx, int argc, char **argv);
 int cmd_restart(const struct cli_context *ctx, int argc, char **argv);
+/* `gateway` in the foreground, for a service manager: what the systemd
+ * unit runs (cmd_gateway.c). */
+int cmd_serve(const struct cli_context *ctx, int argc, char **argv);
 int cmd_install(const struct cli_context *ctx, int argc, char **argv);
 int cmd_uninstall(const struct cli_context *ctx, int argc, char **argv);
 int cmd_list(const struct cli_context *ctx, int argc, char **argv);

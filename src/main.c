@@ -22,6 +22,9 @@ static const struct command {
     {"status", cmd_status, "show whether the profile's gateway runs and is healthy"},
     {"stop", cmd_stop, "stop the profile's gateway"},
     {"restart", cmd_restart, "restart the profile's gateway through its running supervisor"},
+    {"serve", cmd_serve, "run the gateway in the foreground for a service manager (the unit's)"},
+    {"install", cmd_install, "install a systemd unit for the profile's gateway"},
+    {"uninstall", cmd_uninstall, "remove the profile's systemd unit"},
     {"list", cmd_list, "list every known profile with its port and state"},
     {NULL, NULL, NULL},
 };
