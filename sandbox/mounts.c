@@ -225,6 +225,11 @@ static int make_mountpoint(const char *path, bool is_dir, struct sandbox_error *
 						 path + strlen(NEWROOT));
 		return 0;
 	}
+	/* A file already there (shown by a read-only bind of its directory) is
+	 * the mount point as it is: opening it for writing would fail. */
+	struct stat st;
+	if (lstat(path, &st) == 0 && S_ISREG(st.st_mode))
+		return 0;
 	fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
 	if (fd < 0 && errno != EEXIST)
 		return sandbox_error_set(err, errno, "sandbox: create %s", path + strlen(NEWROOT));

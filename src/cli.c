@@ -1,11 +1,15 @@
 /* Messages to the user, in one format: "openclaw-run: <what>: <why>". */
 #include "cli.h"
 
+#include "ownership.h"
 #include "registry.h"
 #include "trust.h"
 #include "ports.h"
 
+#include <fcntl.h>
 #include <getopt.h>
+#include <string.h>
+#include <unistd.h>
 #include <stdlib.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -134,4 +138,55 @@ int cli_check_drift(const struct instance *inst, const char *cmd, bool refuse)
 			  cmd, label);
 	trust_drift_print(stderr, d, n < TRUST_DRIFT_MAX ? n : TRUST_DRIFT_MAX);
 	return refuse ? -1 : 0;
+}
+
+size_t cli_foreign_files(const struct instance *inst, struct ownership_report *r)
+{
+	const struct profile *p = &inst->profile;
+	size_t n = strlen(p->state_dir);
+	const char *skip = "";
+	uid_t uid;
+	int fd;
+
+	memset(r, 0, sizeof(*r));
+	if (geteuid() == 0 && !(inst->pinned && inst->pins.has_ids))
+		return 0; /* the account is not known yet: setup decides it */
+	uid = geteuid() == 0 ? inst->pins.uid : geteuid();
+	if (path_within(p->workspace, p->state_dir) && p->workspace[n] == '/')
+		skip = p->workspace + n + 1;
+	fd = open(p->state_dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	if (ownership_scan(fd, skip, uid, r, NULL) < 0)
+		r->foreign = 0;
+	close(fd);
+	return r->foreign;
+}
+
+int cli_check_ownership(const struct instance *inst, const char *cmd, bool refuse)
+{
+	const struct profile *p = &inst->profile;
+	const char *label = profile_label(p);
+	struct ownership_report r;
+	uid_t uid = geteuid() == 0 ? inst->pins.uid : geteuid();
+
+	if (cli_foreign_files(inst, &r) == 0)
+		return 0;
+	if (geteuid() == 0)
+		(refuse ? cli_errorf : cli_warnf)(
+		    "%s: profile %s: %zu%s file%s in %s belong%s to another user (first: %s, uid "
+		    "%u); the gateway runs as %s (uid %u) and cannot use them: run `openclaw-run "
+		    "--profile %s setup` to give them back",
+		    cmd, label, r.foreign, r.truncated ? "+" : "", r.foreign == 1 ? "" : "s",
+		    p->state_dir, r.foreign == 1 ? "s" : "", r.first, (unsigned)r.first_uid,
+		    inst->pins.user, (unsigned)uid, label);
+	else
+		(refuse ? cli_errorf : cli_warnf)(
+		    "%s: profile %s: %zu%s file%s in %s belong%s to another user (first: %s, uid "
+		    "%u); the gateway runs as you (uid %u) and cannot use them: `sudo chown -R %u "
+		    "%s` gives them back",
+		    cmd, label, r.foreign, r.truncated ? "+" : "", r.foreign == 1 ? "" : "s",
+		    p->state_dir, r.foreign == 1 ? "s" : "", r.first, (unsigned)r.first_uid,
+		    (unsigned)uid, (unsigned)uid, p->state_dir);
+	return refuse ? -1 : 1;
 }

@@ -82,6 +82,14 @@ const char *cli_closest(const char *word, const char *const *candidates, size_t 
  * and returns EXIT_NOT_SET_UP (or EXIT_USAGE for a bad name). */
 int cli_require_set_up(const struct cli_context *ctx, const char *cmd);
 
+/* Files in the instance's state dir that its sandbox's account does not
+ * own (ownership.h). REFUSE: an error, returns -1; else a warning, returns
+ * 1. 0 when there are none. */
+int cli_check_ownership(const struct instance *inst, const char *cmd, bool refuse);
+struct ownership_report;
+/* The same scan, quiet: the number of foreign entries (R says the first). */
+size_t cli_foreign_files(const struct instance *inst, struct ownership_report *r);
+
 /* "openclaw-run: " + the formatted message, on stderr. */
 void cli_errorf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void cli_warnf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

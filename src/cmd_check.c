@@ -7,7 +7,10 @@
 
 #include "check.h"
 #include "cli.h"
+#include "ownership.h"
+#include "port_probe.h"
 #include "registry.h"
+#include "runtime.h"
 #include "trust.h"
 
 static void usage(FILE *out)
@@ -55,6 +58,24 @@ static int add_current(const struct cli_context *ctx, struct instance_set *set, 
 	return 0;
 }
 
+/* A port of a stopped instance's block that another program holds: its
+ * gateway would not start. Running instances hold their own ports. */
+static unsigned held_port(const struct instance *inst, char *holder, size_t len)
+{
+	struct runtime_paths rp;
+	pid_t pid;
+	unsigned hit;
+
+	if (port_block_validate(&inst->ports, NULL) < 0 ||
+	    (runtime_paths_for(&inst->profile, &rp, NULL) == 0 &&
+	     runtime_lock_held(&rp, &pid, NULL) == 1))
+		return 0;
+	hit = port_probe_busy(inst->ports.base, port_block_last(&inst->ports));
+	if (hit)
+		port_describe_holder(hit, holder, len);
+	return hit;
+}
+
 static cJSON *instance_json(const struct instance *inst)
 {
 	const struct profile *p = &inst->profile;
@@ -70,6 +91,14 @@ static cJSON *instance_json(const struct instance *inst)
 	cJSON_AddNumberToObject(o, "port_last", port_block_last(&inst->ports));
 	cJSON_AddStringToObject(o, "port_from", port_base_origin_label(inst->ports.origin));
 	cJSON_AddBoolToObject(o, "pinned", inst->pinned);
+	char holder[128];
+	unsigned hit = held_port(inst, holder, sizeof(holder));
+	if (hit) {
+		cJSON *h = cJSON_AddObjectToObject(o, "port_held");
+
+		cJSON_AddNumberToObject(h, "port", hit);
+		cJSON_AddStringToObject(h, "by", holder);
+	}
 	if (inst->config_error[0])
 		cJSON_AddStringToObject(o, "config_error", inst->config_error);
 	struct trust_drift d[TRUST_DRIFT_MAX];
@@ -88,15 +117,20 @@ static cJSON *instance_json(const struct instance *inst)
 }
 
 /* Instances whose config no longer agrees with their pins, or does not
- * parse: not an isolation violation, but the gateway will not start. */
+ * parse, or whose ports another program holds: not an isolation
+ * violation, but the gateway will not start. */
 static size_t count_drift(const struct instance_set *set)
 {
+	struct ownership_report r;
 	struct trust_drift d[TRUST_DRIFT_MAX];
+	char holder[128];
 	size_t n = 0;
 
 	for (size_t i = 0; i < set->n; i++)
-		n += trust_drift_find(&set->items[i], d, TRUST_DRIFT_MAX) +
-		     (set->items[i].config_error[0] ? 1 : 0);
+		n += (cli_foreign_files(&set->items[i], &r) > 0 ? 1 : 0) +
+		     trust_drift_find(&set->items[i], d, TRUST_DRIFT_MAX) +
+		     (set->items[i].config_error[0] ? 1 : 0) +
+		     (held_port(&set->items[i], holder, sizeof(holder)) ? 1 : 0);
 	return n;
 }
 
@@ -168,12 +202,23 @@ static void print_text(const struct instance_set *set, const struct violation_li
 		fflush(stdout);
 		trust_drift_print(stdout, d, n < TRUST_DRIFT_MAX ? n : TRUST_DRIFT_MAX);
 	}
+	for (size_t i = 0; i < set->n; i++) {
+		char holder[128];
+		unsigned hit = held_port(&set->items[i], holder, sizeof(holder));
+
+		if (hit)
+			printf("port-held %s: port %u of its block is held by %s (the gateway will "
+			       "not start)\n",
+			       profile_label(&set->items[i].profile), hit, holder);
+	}
+	for (size_t i = 0; i < set->n; i++)
+		cli_check_ownership(&set->items[i], "check", false);
 	for (size_t i = 0; i < set->n_problems; i++)
 		cli_errorf("check: cannot read an instance: %s", set->problems[i]);
 	if (vl->n == 0 && count_drift(set) == 0 && set->n_problems == 0)
 		printf("ok: %zu instance%s, no violations\n", set->n, set->n == 1 ? "" : "s");
 	else
-		printf("%zu violation%s, %zu drift or config error%s among %zu instances\n", vl->n,
+		printf("%zu violation%s, %zu other problem%s among %zu instances\n", vl->n,
 		       vl->n == 1 ? "" : "s", count_drift(set), count_drift(set) == 1 ? "" : "s",
 		       set->n);
 }

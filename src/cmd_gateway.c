@@ -305,7 +305,8 @@ static int run_gateway(const struct cli_context *ctx, int argc, char **argv, boo
 		rc = 78; /* EX_CONFIG, as the gateway itself says it */
 		goto out;
 	}
-	if (cli_check_drift(&inst, "gateway", true) < 0)
+	if (cli_check_drift(&inst, "gateway", true) < 0 ||
+	    cli_check_ownership(&inst, "gateway", true) < 0)
 		goto out;
 	if (cli_refuse_unisolated(ctx, &inst, "gateway") < 0) {
 		fprintf(stderr, "Fix the config (see `openclaw-run check`) and start again.\n");

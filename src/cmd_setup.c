@@ -19,7 +19,9 @@
 #include "config.h"
 #include "registry.h"
 #include "host_dirs.h"
+#include "ownership.h"
 #include "pins.h"
+#include "port_probe.h"
 #include "service_user.h"
 #include "trust.h"
 
@@ -75,6 +77,35 @@ static void drop_self(struct instance_set *set, const struct instance *self)
 	}
 }
 
+/* The lowest grid base free of every instance and of every other program:
+ * a block whose port another process holds is skipped, and said. */
+static int alloc_free_base(struct instance *self, struct port_block **taken, size_t n,
+			   ocr_error *err)
+{
+	for (;;) {
+		struct port_block *bigger;
+		unsigned base, hit;
+		char holder[128];
+
+		if (port_alloc_base(*taken, n, &base, err) < 0)
+			return -1;
+		hit = port_probe_busy(base, base + PORT_BLOCK_LAST_OFFSET);
+		if (!hit) {
+			self->ports.base = base;
+			return 0;
+		}
+		port_describe_holder(hit, holder, sizeof(holder));
+		printf("setup: skipping ports %u..%u: port %u is held by %s\n", base,
+		       base + PORT_BLOCK_LAST_OFFSET, hit, holder);
+		bigger = realloc(*taken, (n + 1) * sizeof(**taken));
+		if (!bigger)
+			return err_set(err, ENOMEM, "port allocation");
+		*taken = bigger;
+		memset(&bigger[n], 0, sizeof(bigger[n]));
+		bigger[n++].base = base;
+	}
+}
+
 static int pick_ports(struct instance *self, const struct instance_set *others, unsigned port_flag)
 {
 	struct port_block *taken = calloc(others->n + 1, sizeof(*taken));
@@ -91,7 +122,7 @@ static int pick_ports(struct instance *self, const struct instance_set *others, 
 			taken[n++] = others->items[i].ports;
 	if (self->ports.origin == PORT_FROM_DEFAULT || self->ports.origin == PORT_FROM_HASH) {
 		/* Upstream's default may land in another block: pick and write one. */
-		if (port_alloc_base(taken, n, &self->ports.base, &err) < 0) {
+		if (alloc_free_base(self, &taken, n, &err) < 0) {
 			err_prefix(&err, "setup: profile %s", profile_label(&self->profile));
 			err_print(&err);
 			rc = EXIT_FAIL;
@@ -105,6 +136,18 @@ static int pick_ports(struct instance *self, const struct instance_set *others, 
 		err_print(&err);
 		rc = port_flag ? EXIT_USAGE : EXIT_FAIL;
 		goto out;
+	}
+	if (port_flag) {
+		unsigned busy = port_probe_busy(self->ports.base, port_block_last(&self->ports));
+		char holder[128];
+
+		if (busy) {
+			port_describe_holder(busy, holder, sizeof(holder));
+			cli_warnf(
+			    "setup: profile %s: port %u of the block is held by %s; the gateway "
+			    "will not start until it is free",
+			    profile_label(&self->profile), busy, holder);
+		}
 	}
 	for (size_t i = 0; i < others->n; i++) {
 		const struct instance *o = &others->items[i];
@@ -258,8 +301,11 @@ static int make_dirs(const struct profile *p, bool root, ocr_error *err)
 
 	snprintf(parent, sizeof(parent), "%s", p->config_path);
 	*strrchr(parent, '/') = '\0';
+	/* A config dir outside the state dir stays root's: the sandbox's account
+	 * only needs to pass through it to its own config (0711). */
 	if (registry_mkdirs(p->state_dir, 0700, err) < 0 ||
-	    (parent[0] && !below(parent, p->state_dir) && registry_mkdirs(parent, 0700, err) < 0))
+	    (parent[0] && !below(parent, p->state_dir) &&
+	     registry_mkdirs(parent, root ? 0711 : 0700, err) < 0))
 		return -1;
 	state_fd = open(p->state_dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (state_fd < 0)
@@ -319,6 +365,30 @@ static int give_to_user(int state_fd, const struct profile *p, uid_t uid, gid_t 
 	rc = trust_chown_beneath(dir_fd, strrchr(p->config_path, '/') + 1, uid, gid, err);
 	close(dir_fd);
 	return rc < 0 ? err_prefix(err, "config dir %s", dir) : 0;
+}
+
+/* Upstream's CLI run as root on the host leaves root-owned files in the
+ * state dir; the gateway cannot use them. Give them back, beneath the
+ * state dir's descriptor, never following a link or leaving its
+ * filesystem. */
+static void repair_ownership(int state_fd, const struct profile *p, uid_t uid, gid_t gid)
+{
+	size_t fixed = 0, skipped = 0, n = strlen(p->state_dir);
+	const char *skip =
+	    path_within(p->workspace, p->state_dir) && p->workspace[n] ? p->workspace + n + 1 : "";
+	ocr_error err = {0};
+
+	if (ownership_repair(state_fd, skip, uid, gid, &fixed, &skipped, &err) < 0) {
+		err_print(&err);
+		return;
+	}
+	if (fixed)
+		printf("setup: gave %zu file%s in %s back to uid %u\n", fixed,
+		       fixed == 1 ? "" : "s", p->state_dir, (unsigned)uid);
+	if (skipped)
+		cli_warnf("setup: profile %s: %zu file%s in %s left alone (a second hard link, or "
+			  "chown refused); check them by hand",
+			  profile_label(p), skipped, skipped == 1 ? "" : "s", p->state_dir);
 }
 
 /* The workspace this setup pins: --workspace, else the config's with
@@ -526,6 +596,8 @@ static int run(const struct cli_context *ctx, const struct setup_args *a, struct
 		rc = config_write(p->config_path, cfg, &err);
 	if (rc == 0 && root)
 		rc = give_to_user(state_fd, p, uid, gid, &err);
+	if (rc == 0 && root)
+		repair_ownership(state_fd, p, uid, gid);
 	close(state_fd);
 	if (rc == 0)
 		rc = save_pins(ctx, self, root, a->user, uid, gid, &err);

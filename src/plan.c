@@ -2,6 +2,7 @@
  * the command line. See plan.h. */
 #include "plan.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -164,6 +165,44 @@ static int add_own_dir(struct sandbox *sb, const struct profile *p, const char *
 	return 0;
 }
 
+/* Another instance's config beside ours: the seed's manual layout keeps
+ * every config in ~/.openclaw. Any other *.json there means the dir is
+ * shared, so it is shown read-only with only our config writable: the
+ * gateway cannot touch the others (a config edit from inside then fails
+ * at its rename; the host's CLI still works). */
+static bool config_dir_shared(const char *config_dir, const char *config_path)
+{
+	const char *own = strrchr(config_path, '/') + 1;
+	size_t own_len = strlen(own);
+	DIR *d = opendir(config_dir);
+	struct dirent *de;
+	bool shared = false;
+
+	if (!d)
+		return false;
+	while (!shared && (de = readdir(d)) != NULL) {
+		size_t n = strlen(de->d_name);
+
+		shared = n > 5 && strcmp(de->d_name + n - 5, ".json") == 0 &&
+			 strncmp(de->d_name, own, own_len) != 0;
+	}
+	closedir(d);
+	return shared;
+}
+
+static int add_config(struct sandbox *sb, const struct profile *p, const char *config_dir,
+		      ocr_error *err)
+{
+	if (!config_dir_shared(config_dir, p->config_path))
+		return add_own_dir(sb, p, "config dir", config_dir, err);
+	if (sandbox_add_mount(sb, SANDBOX_MOUNT_BIND_RO, config_dir, config_dir,
+			      SANDBOX_MOUNT_NOFOLLOW, err) < 0 ||
+	    sandbox_add_mount(sb, SANDBOX_MOUNT_BIND_RW, p->config_path, p->config_path,
+			      SANDBOX_MOUNT_OPTIONAL | SANDBOX_MOUNT_NOFOLLOW, err) < 0)
+		return err_prefix(err, "profile %s: config", profile_label(p));
+	return 0;
+}
+
 static int add_mounts(struct sandbox *sb, const struct profile *p, const struct plan_options *opt,
 		      ocr_error *err)
 {
@@ -176,8 +215,7 @@ static int add_mounts(struct sandbox *sb, const struct profile *p, const struct 
 	slash = strrchr(config_dir, '/');
 	if (slash && slash != config_dir) {
 		*slash = '\0';
-		if (!inside(config_dir, p->state_dir) &&
-		    add_own_dir(sb, p, "config dir", config_dir, err) < 0)
+		if (!inside(config_dir, p->state_dir) && add_config(sb, p, config_dir, err) < 0)
 			return -1;
 	}
 	/* A missing workspace is the gateway's to create, inside the state dir

@@ -243,6 +243,27 @@ static int cmp_names(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+/* A ~/.openclaw* directory is an instance only when it is one: it has its
+ * config, the launcher's records, or state of a gateway that ran. The
+ * seed's manual layout makes ~/.openclaw a folder of other instances'
+ * configs, which is none of these. */
+static bool is_instance(const struct instance *inst)
+{
+	static const char *const state[] = {"agents",	 "credentials", "sessions", "state",
+					    "workspace", "logs",	"home",	    NULL};
+	char path[PATH_MAX];
+
+	if (!inst->config_missing || inst->pinned)
+		return true;
+	for (size_t i = 0; state[i]; i++) {
+		if (snprintf(path, sizeof(path), "%s/%s", inst->profile.state_dir, state[i]) <
+			(int)sizeof(path) &&
+		    is_dir(path))
+			return true;
+	}
+	return false;
+}
+
 /* Profile names of the ~/.openclaw* directories, sorted; "" is the default. */
 static int scan_home(const char *home, char ***names, size_t *n, ocr_error *err)
 {
@@ -401,6 +422,8 @@ int registry_scan(const struct env_view *env, struct instance_set *out, ocr_erro
 		if (rc == 0 &&
 		    load_unchecked(names[i][0] ? names[i] : NULL, &clean, 0, &inst, &why) < 0)
 			rc = set_problem(out, &why, err);
+		else if (rc == 0 && !is_instance(&inst))
+			instance_release(&inst); /* ~/.openclaw holding only others' configs */
 		else if (rc == 0)
 			rc = set_push(out, &inst, err);
 		free(names[i]);

@@ -93,22 +93,11 @@ static int add_homes(struct trust_guard *g, const struct profile *self, ocr_erro
 	return 0;
 }
 
-static void dir_of(const char *file, char *out, size_t len)
-{
-	char *slash;
-
-	snprintf(out, len, "%s", file);
-	slash = strrchr(out, '/');
-	if (slash && slash != out)
-		*slash = '\0';
-}
-
 static int add_instance(struct trust_guard *g, const struct instance *o, ocr_error *err)
 {
-	char label[PROFILE_NAME_MAX + 64], config_dir[PATH_MAX];
+	char label[PROFILE_NAME_MAX + 64];
 	const char *name = profile_label(&o->profile);
 
-	dir_of(o->profile.config_path, config_dir, sizeof(config_dir));
 	snprintf(label, sizeof(label), "profile %s's state dir", name);
 	if (guard_add(g, GUARD_INSTANCE, o->profile.state_dir, label, err) < 0)
 		return -1;
@@ -119,11 +108,8 @@ static int add_instance(struct trust_guard *g, const struct instance *o, ocr_err
 	    guard_add(g, GUARD_INSTANCE, o->profile.workspace, label, err) < 0)
 		return -1;
 	/* A config dir that only holds configs (the seed's ~/.openclaw/NAME.json
-	 * layout) is shared by design; the file itself is compared by check. */
-	snprintf(label, sizeof(label), "profile %s's config dir", name);
-	if (!path_within(config_dir, o->profile.state_dir) &&
-	    guard_add(g, GUARD_INSTANCE, config_dir, label, err) < 0)
-		return -1;
+	 * layout) may be shared: plan.c shows a shared one read-only with only
+	 * the profile's own file writable; check compares the files. */
 	return 0;
 }
 

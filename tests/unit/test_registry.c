@@ -151,11 +151,27 @@ Test(registry, scan_finds_profile_dirs)
 	mkdir_in_home(".openclaw-default");
 	mkdir_in_home(".clawdbot"); /* ignored: ~/.openclaw exists */
 	put(".openclaw-file", "not a dir");
+	mkdir_in_home(".openclaw-ran/agents"); /* a gateway ran here, config lost */
 	cr_assert_eq(registry_scan(&env, &set, &err), 0, "%s", err.msg);
 	cr_assert_eq(set.n, 3);
 	cr_assert_eq(by_name(&set, "default")->ports.base, 18789);
 	cr_assert_eq(by_name(&set, "rescue")->ports.base, 18909);
-	cr_assert(by_name(&set, "empty")->config_missing);
+	cr_assert(by_name(&set, "ran")->config_missing);
+	instance_set_release(&set);
+}
+
+/* The seed's manual layout: ~/.openclaw holds main.json and rescue.json
+ * only. It is a folder of configs, not a phantom default instance. */
+Test(registry, config_folder_is_not_an_instance)
+{
+	struct env_view env = {.home = home};
+	struct instance_set set;
+
+	put(".openclaw/main.json", "{gateway: {port: 18789}}");
+	put(".openclaw/rescue.json", "{gateway: {port: 18909}}");
+	mkdir_in_home(".openclaw-main");
+	cr_assert_eq(registry_scan(&env, &set, NULL), 0);
+	cr_assert_eq(set.n, 0);
 	instance_set_release(&set);
 }
 
@@ -164,7 +180,7 @@ Test(registry, scan_legacy_clawdbot)
 	struct env_view env = {.home = home};
 	struct instance_set set;
 
-	mkdir_in_home(".clawdbot");
+	mkdir_in_home(".clawdbot/sessions");
 	cr_assert_eq(registry_scan(&env, &set, NULL), 0);
 	cr_assert_eq(set.n, 1);
 	cr_assert(strstr(set.items[0].profile.state_dir, "/.clawdbot"));

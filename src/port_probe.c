@@ -1,0 +1,130 @@
+/* Ports held by other programs: see port_probe.h. */
+#include "port_probe.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+static bool busy(unsigned port)
+{
+	struct sockaddr_in addr = {.sin_family = AF_INET,
+				   .sin_port = htons((uint16_t)port),
+				   .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), one = 1;
+	bool taken;
+
+	if (fd < 0)
+		return false; /* cannot tell: the start will find out */
+	/* Not fooled by a connection in TIME_WAIT: only a listener counts. */
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	taken = bind(fd, (struct sockaddr *)&addr, sizeof(addr)) < 0 && errno == EADDRINUSE;
+	close(fd);
+	return taken;
+}
+
+unsigned port_probe_busy(unsigned first, unsigned last)
+{
+	for (unsigned p = first; p <= last && p <= 65535; p++)
+		if (busy(p))
+			return p;
+	return 0;
+}
+
+/* Socket inode of a TCP listener on PORT in one /proc/net table. */
+static unsigned long listener_inode(const char *table, unsigned port)
+{
+	char line[512];
+	unsigned long inode = 0;
+	FILE *f = fopen(table, "re");
+
+	if (!f)
+		return 0;
+	while (!inode && fgets(line, sizeof(line), f)) {
+		char local[64];
+		unsigned state, lport;
+		unsigned long ino;
+		char *colon;
+
+		if (sscanf(line, " %*d: %63s %*s %x %*s %*s %*s %*d %*d %lu", local, &state,
+			   &ino) != 3)
+			continue;
+		colon = strrchr(local, ':');
+		if (!colon || sscanf(colon + 1, "%x", &lport) != 1)
+			continue;
+		if (state == 0x0A /* LISTEN */ && lport == port)
+			inode = ino;
+	}
+	fclose(f);
+	return inode;
+}
+
+static pid_t owner_of(unsigned long inode, char *comm, size_t len)
+{
+	char want[64], path[384], target[64];
+	DIR *proc = opendir("/proc");
+	struct dirent *de;
+	pid_t found = 0;
+
+	if (!proc)
+		return 0;
+	snprintf(want, sizeof(want), "socket:[%lu]", inode);
+	while (!found && (de = readdir(proc)) != NULL) {
+		DIR *fds;
+		struct dirent *fe;
+		pid_t pid = (pid_t)atoi(de->d_name);
+
+		if (pid <= 0)
+			continue;
+		snprintf(path, sizeof(path), "/proc/%d/fd", (int)pid);
+		fds = opendir(path);
+		if (!fds)
+			continue;
+		while (!found && (fe = readdir(fds)) != NULL) {
+			ssize_t n;
+
+			snprintf(path, sizeof(path), "/proc/%d/fd/%s", (int)pid, fe->d_name);
+			n = readlink(path, target, sizeof(target) - 1);
+			if (n > 0 && (target[n] = '\0', strcmp(target, want) == 0))
+				found = pid;
+		}
+		closedir(fds);
+	}
+	closedir(proc);
+	if (found) {
+		int fd;
+		ssize_t n = 0;
+
+		snprintf(path, sizeof(path), "/proc/%d/comm", (int)found);
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd >= 0) {
+			n = read(fd, comm, len - 1);
+			close(fd);
+		}
+		comm[n > 0 ? n : 0] = '\0';
+		comm[strcspn(comm, "\n")] = '\0';
+	}
+	return found;
+}
+
+void port_describe_holder(unsigned port, char *buf, size_t len)
+{
+	unsigned long inode = listener_inode("/proc/net/tcp", port);
+	char comm[64] = "";
+	pid_t pid = 0;
+
+	if (!inode)
+		inode = listener_inode("/proc/net/tcp6", port);
+	if (inode)
+		pid = owner_of(inode, comm, sizeof(comm));
+	if (pid > 0)
+		snprintf(buf, len, "pid %d (%s)", (int)pid, comm[0] ? comm : "?");
+	else
+		snprintf(buf, len, "another program (see `ss -ltnp 'sport = :%u'`)", port);
+}

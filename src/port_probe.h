@@ -1,0 +1,20 @@
+/* Ports held by other programs: a block can be free of every instance and
+ * still be taken (a `python3 -m http.server 19029`). setup skips such a
+ * block, check reports it, naming the holder when the kernel lets us see it
+ * (/proc/net/tcp{,6} and the holder's /proc/PID/fd: all processes as root,
+ * our own otherwise). */
+#ifndef OCR_PORT_PROBE_H
+#define OCR_PORT_PROBE_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+/* First port of FIRST..LAST that a TCP socket already holds on loopback
+ * (bind() says EADDRINUSE), 0 when all are free. */
+unsigned port_probe_busy(unsigned first, unsigned last);
+
+/* "pid 4242 (python3)" when the listener of PORT is found, else "another
+ * program (see `ss -ltnp 'sport = :PORT'`)". */
+void port_describe_holder(unsigned port, char *buf, size_t len);
+
+#endif
