@@ -26,6 +26,7 @@ struct guard_entry {
 	bool have_id;
 	dev_t dev;
 	ino_t ino;
+	bool own; /* GUARD_HOME: the caller's own HOME, where its instances live */
 };
 
 struct trust_guard {
@@ -70,12 +71,29 @@ static int guard_add(struct trust_guard *g, enum guard_kind kind, const char *pa
 	return 0;
 }
 
+/* Marks the last entry as the caller's own HOME when it is SELF's (by name
+ * or by identity): only there are .openclaw* dirs judged as instances. */
+static void mark_own_home(struct trust_guard *g, const struct guard_entry *self_home)
+{
+	struct guard_entry *e = &g->items[g->n - 1];
+
+	e->own = strcmp(e->path, self_home->path) == 0 ||
+		 (e->have_id && self_home->have_id && e->dev == self_home->dev &&
+		  e->ino == self_home->ino);
+}
+
 static int add_homes(struct trust_guard *g, const struct profile *self, ocr_error *err)
 {
+	struct guard_entry self_home = {0};
+	size_t before = g->n;
 	struct passwd *pw;
 
 	if (guard_add(g, GUARD_HOME, self->home, "the home", err) < 0)
 		return -1;
+	if (g->n > before) { /* not added: no absolute HOME of our own */
+		g->items[g->n - 1].own = true;
+		self_home = g->items[g->n - 1];
+	}
 	setpwent();
 	while ((pw = getpwent()) != NULL) {
 		struct stat st;
@@ -88,6 +106,7 @@ static int add_homes(struct trust_guard *g, const struct profile *self, ocr_erro
 			endpwent();
 			return -1;
 		}
+		mark_own_home(g, &self_home);
 	}
 	endpwent();
 	return 0;
@@ -249,13 +268,15 @@ static bool path_has_ancestor(const char *path, struct dir_identity id)
 }
 
 /* ~/.ssh, ~/.config, ~/.local...: where credentials and settings live.
- * OpenClaw's own ~/.openclaw* dirs are judged as instances instead. */
-static bool hidden_in_home(const char *dir, const char *home)
+ * OpenClaw's own ~/.openclaw* dirs in the caller's HOME are judged as
+ * instances instead; in any other HOME they are another account's instances,
+ * which the caller's registry does not know: refused like the rest. */
+static bool hidden_in_home(const char *dir, const char *home, bool own)
 {
 	size_t n = strcmp(home, "/") == 0 ? 0 : strlen(home);
 
 	return path_within(dir, home) && dir[n] == '/' && dir[n + 1] == '.' &&
-	       strncmp(dir + n + 1, ".openclaw", 9) != 0;
+	       (!own || strncmp(dir + n + 1, ".openclaw", 9) != 0);
 }
 
 static int by_name(const struct guard_entry *e, const char *what, const char *dir, ocr_error *err)
@@ -273,7 +294,7 @@ static int by_name(const struct guard_entry *e, const char *what, const char *di
 		if (path_within(e->path, dir))
 			return err_set(err, 0, "%s %s: %s %s", what, dir, same ? "is" : "holds",
 				       e->label);
-		if (hidden_in_home(dir, e->path))
+		if (hidden_in_home(dir, e->path, e->own))
 			return err_set(err, 0,
 				       "%s %s: lies in a hidden directory of %s (where "
 				       "credentials and settings live)",
