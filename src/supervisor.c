@@ -146,8 +146,15 @@ static void reap_children(struct sup *s)
 	}
 }
 
-static void on_signal(struct sup *s, int sig)
+static void on_signal(struct sup *s, int sig, int code)
 {
+	/* The kernel's SIGHUP is the controlling terminal hanging up (a closed
+	 * terminal window), not a restart request (`restart` and kill send it
+	 * from a process): stop cleanly instead of restarting into a dead tty. */
+	if (sig == SIGHUP && code == SI_KERNEL) {
+		sup_say(s, "the terminal hung up: stopping the gateway (grace %d s)", s->o->grace_s);
+		sig = SIGTERM;
+	}
 	switch (sig) {
 	case SIGTERM:
 	case SIGINT:
@@ -369,7 +376,7 @@ static void loop(struct sup *s)
 			struct signalfd_siginfo si;
 
 			while (read(s->sigfd, &si, sizeof(si)) == sizeof(si) && !s->done)
-				on_signal(s, (int)si.ssi_signo);
+				on_signal(s, (int)si.ssi_signo, si.ssi_code);
 		}
 		if (!s->done && i_probe >= 0 && s->probe_fd >= 0 && fds[i_probe].revents)
 			on_probe_report(s);

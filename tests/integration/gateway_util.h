@@ -76,13 +76,17 @@ static inline void gw_sleep_ms(long ms)
 static inline int gw_ocr(struct gw *g, struct run_result *r, ...)
 {
 	char *argv[48];
-	char *envp[] = {(char *)"PATH=/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin",
-			g->home_env,
-			g->runtime_env,
-			g->records_env,
-			(char *)"ASAN_OPTIONS=detect_leaks=1",
-			NULL};
+	char *envp[10] = {(char *)"PATH=/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin",
+			  g->home_env,
+			  g->runtime_env,
+			  g->records_env,
+			  (char *)"ASAN_OPTIONS=detect_leaks=1",
+			  NULL};
 	int argc = 0;
+
+	/* launcher_env (e.g. OPENCLAW_STATE_DIR) applies here too. */
+	for (int i = 0, n = 5; i < 4 && g->launcher_env[i]; i++)
+		envp[n++] = (char *)g->launcher_env[i];
 	const char *a;
 	va_list ap;
 
