@@ -188,8 +188,8 @@ static int write_temp(int fd, const void *data, size_t len, const struct atomic_
 int atomic_write_file_opts(const char *path, const void *data, size_t len,
 			   const struct atomic_write_opts *o, ocr_error *err)
 {
-	const char *base;
-	cleanup_close int dir = open_parent(path, &base, err);
+	const char *base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
+	cleanup_close int dir = o->dir_fd ? dup(*o->dir_fd) : open_parent(path, &base, err);
 	cleanup_close int fd = -1;
 	char tmp[NAME_MAX + 1];
 	unsigned char rnd[6];
@@ -199,7 +199,7 @@ int atomic_write_file_opts(const char *path, const void *data, size_t len,
 	int rc = -1;
 
 	if (dir < 0)
-		return -1;
+		return o->dir_fd ? err_set(err, errno, "write %s", path) : -1;
 	if (fstatat(dir, base, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(st.st_mode))
 		return err_set(err, ELOOP,
 			       "%s is a symlink; openclaw-run does not replace links where the "

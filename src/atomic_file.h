@@ -23,6 +23,9 @@ struct atomic_write_opts {
 	/* Keep the file being replaced as PATH.bak, shifting older copies to
 	 * PATH.bak.1 .. PATH.bak.4 (the gateway's own ring). */
 	bool backup;
+	/* The directory to write in, opened by the caller (e.g. beneath a
+	 * state dir without following links); NULL: PATH's parent by name. */
+	const int *dir_fd;
 };
 
 /* Writes DATA to a temp file next to PATH (O_TMPFILE where the filesystem

@@ -17,6 +17,7 @@
 #include "check.h"
 #include "cli.h"
 #include "config.h"
+#include "config_edit.h"
 #include "registry.h"
 #include "host_dirs.h"
 #include "ownership.h"
@@ -207,44 +208,52 @@ static int check_paths(const struct instance *self, const struct instance_set *o
 	return found ? EXIT_FAIL : EXIT_OK;
 }
 
-/* Adds KEY = VALUE when KEY is absent; the user's values always win. */
-static int add_missing(cJSON *root, const char *key, cJSON *value, bool *changed, ocr_error *err)
+/* Sets KEY = VALUE in the tree and as a minimal edit of the config's text
+ * (config_edit.h): only when KEY is absent, unless FORCE. */
+static int put_key(cJSON *root, struct config_text *t, const char *key, cJSON *value, bool force,
+		   bool *changed, ocr_error *err)
 {
 	int rc;
 
-	if (config_get(root, key)) {
+	if (!value)
+		return err_set(err, ENOMEM, "config key %s", key);
+	if (!force && config_get(root, key)) {
 		cJSON_Delete(value);
 		return 0;
 	}
-	if (!value)
-		return err_set(err, ENOMEM, "config key %s", key);
+	if (config_text_set(t, key, value, force, changed, err) < 0) {
+		cJSON_Delete(value);
+		return -1;
+	}
 	rc = config_set(root, key, value, err);
-	if (rc > 0)
-		*changed = true;
 	return rc < 0 ? -1 : 0;
 }
 
-static int fill_config(cJSON *root, const struct instance *self, bool force_port,
-		       bool force_workspace, bool *changed, ocr_error *err)
+/* Adds KEY = VALUE when KEY is absent; the user's values always win. */
+static int add_missing(cJSON *root, struct config_text *t, const char *key, cJSON *value,
+		       bool *changed, ocr_error *err)
+{
+	return put_key(root, t, key, value, false, changed, err);
+}
+
+static int fill_config(cJSON *root, struct config_text *t, const struct instance *self,
+		       bool force_port, bool force_workspace, bool *changed, ocr_error *err)
 {
 	const struct profile *p = &self->profile;
 	unsigned char raw[32];
 	char token[65], log_file[PATH_MAX + 32];
 	const char *mode;
 
-	if (force_port) {
-		int rc =
-		    config_set(root, "gateway.port", cJSON_CreateNumber(self->ports.base), err);
-
-		if (rc < 0)
-			return -1;
-		*changed |= rc > 0;
-	}
-	if (add_missing(root, "gateway.mode", cJSON_CreateString("local"), changed, err) < 0 ||
-	    add_missing(root, "gateway.port", cJSON_CreateNumber(self->ports.base), changed, err) <
+	if (force_port && put_key(root, t, "gateway.port", cJSON_CreateNumber(self->ports.base),
+				  true, changed, err) < 0)
+		return -1;
+	if (add_missing(root, t, "gateway.mode", cJSON_CreateString("local"), changed, err) < 0 ||
+	    add_missing(root, t, "gateway.port", cJSON_CreateNumber(self->ports.base), changed,
+			err) < 0 ||
+	    add_missing(root, t, "gateway.bind", cJSON_CreateString("loopback"), changed, err) <
 		0 ||
-	    add_missing(root, "gateway.bind", cJSON_CreateString("loopback"), changed, err) < 0 ||
-	    add_missing(root, "gateway.auth.mode", cJSON_CreateString("token"), changed, err) < 0)
+	    add_missing(root, t, "gateway.auth.mode", cJSON_CreateString("token"), changed, err) <
+		0)
 		return -1;
 	mode = config_get_string(root, "gateway.auth.mode");
 	if (mode && strcmp(mode, "token") == 0 && !config_get(root, "gateway.auth.token")) {
@@ -252,22 +261,17 @@ static int fill_config(cJSON *root, const struct instance *self, bool force_port
 			return err_set(err, errno, "getrandom for the gateway token");
 		for (size_t i = 0; i < sizeof(raw); i++)
 			snprintf(token + 2 * i, 3, "%02x", raw[i]);
-		if (add_missing(root, "gateway.auth.token", cJSON_CreateString(token), changed,
+		if (add_missing(root, t, "gateway.auth.token", cJSON_CreateString(token), changed,
 				err) < 0)
 			return -1;
 	}
-	if (force_workspace) {
-		int rc = config_set(root, "agents.defaults.workspace",
-				    cJSON_CreateString(p->workspace), err);
-
-		if (rc < 0)
-			return -1;
-		*changed |= rc > 0;
-	}
+	if (force_workspace && put_key(root, t, "agents.defaults.workspace",
+				       cJSON_CreateString(p->workspace), true, changed, err) < 0)
+		return -1;
 	snprintf(log_file, sizeof(log_file), "%s/logs/openclaw.log", p->state_dir);
-	if (add_missing(root, "agents.defaults.workspace", cJSON_CreateString(p->workspace),
+	if (add_missing(root, t, "agents.defaults.workspace", cJSON_CreateString(p->workspace),
 			changed, err) < 0 ||
-	    add_missing(root, "logging.file", cJSON_CreateString(log_file), changed, err) < 0)
+	    add_missing(root, t, "logging.file", cJSON_CreateString(log_file), changed, err) < 0)
 		return -1;
 	return 0;
 }
@@ -544,6 +548,8 @@ static int run(const struct cli_context *ctx, const struct setup_args *a, struct
 	uid_t uid = 0;
 	gid_t gid = 0;
 	ocr_error err = {0};
+	struct config_text text = {0};
+	bool missing;
 	cJSON *cfg;
 	int rc, state_fd;
 
@@ -582,8 +588,10 @@ static int run(const struct cli_context *ctx, const struct setup_args *a, struct
 	state_fd = make_dirs(p, root, &err);
 	if (state_fd < 0)
 		return fail(self, &err);
-	rc = fill_config(cfg, self, a->port != 0 || (a->accept_config && !first),
-			 a->workspace != NULL, &changed, &err);
+	rc = config_text_load(p->config_path, &text, &missing, &err);
+	if (rc == 0)
+		rc = fill_config(cfg, &text, self, a->port != 0 || (a->accept_config && !first),
+				 a->workspace != NULL, &changed, &err);
 	/* What the config says now, for the drift left after this setup. */
 	if (a->workspace)
 		snprintf(self->config_workspace, sizeof(self->config_workspace), "%s",
@@ -592,8 +600,10 @@ static int run(const struct cli_context *ctx, const struct setup_args *a, struct
 		self->config_ports.base = self->ports.base;
 		self->config_ports.origin = PORT_FROM_CONFIG;
 	}
-	if (rc == 0 && (changed || self->config_missing))
-		rc = config_write(p->config_path, cfg, &err);
+	if (rc == 0 && (changed || missing))
+		rc = config_text_write(p->config_path, &text, p->state_dir, state_fd,
+				       root ? uid : (uid_t)-1, root ? gid : (gid_t)-1, &err);
+	config_text_release(&text);
 	if (rc == 0 && root)
 		rc = give_to_user(state_fd, p, uid, gid, &err);
 	if (rc == 0 && root)

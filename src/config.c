@@ -2,6 +2,9 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <unistd.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,6 +12,8 @@
 #include <strings.h>
 
 #include "atomic_file.h"
+#include "config_edit.h"
+#include "trust.h"
 #include "json5.h"
 
 int config_load(const char *path, cJSON **root, bool *missing, ocr_error *err)
@@ -284,5 +289,54 @@ int config_write(const char *path, const cJSON *root, ocr_error *err)
 	with_nl[len + 1] = '\0';
 	rc = atomic_write_file(path, with_nl, len + 1, 0600, err);
 	free(with_nl);
+	return rc;
+}
+
+int config_text_load(const char *path, struct config_text *t, bool *missing, ocr_error *err)
+{
+	char *text = NULL;
+	size_t len = 0;
+	ocr_error why = {0};
+	int rc;
+
+	*missing = false;
+	if (read_whole_file(path, &text, &len, &why) < 0) {
+		if (why.errnum != ENOENT) {
+			if (err)
+				*err = why;
+			return -1;
+		}
+		*missing = true;
+	}
+	rc = config_text_init(t, path, text, len, err);
+	free(text);
+	return rc;
+}
+
+int config_text_write(const char *path, const struct config_text *t, const char *state_dir,
+		      int state_fd, uid_t uid, gid_t gid, ocr_error *err)
+{
+	struct atomic_write_opts o = {.mode = 0600, .uid = uid, .gid = gid, .backup = true};
+	size_t n = strlen(state_dir);
+	char rel[PATH_MAX];
+	int dir = -1, rc;
+
+	if (state_fd >= 0 && strncmp(path, state_dir, n) == 0 && path[n] == '/') {
+		snprintf(rel, sizeof(rel), "%s", path + n + 1);
+		if (strrchr(rel, '/'))
+			*strrchr(rel, '/') = '\0';
+		else
+			rel[0] = '\0'; /* the config sits in the state dir itself */
+		dir = trust_open_beneath(state_fd, rel[0] ? rel : ".", O_RDONLY | O_DIRECTORY, 0);
+		if (dir < 0)
+			return err_set(err, errno,
+				       "open the directory of %s (no links are followed in a "
+				       "state dir)",
+				       path);
+		o.dir_fd = &dir;
+	}
+	rc = atomic_write_file_opts(path, t->text, t->len, &o, err);
+	if (dir >= 0)
+		close(dir);
 	return rc;
 }

@@ -34,7 +34,21 @@ int config_set(cJSON *root, const char *dotted, cJSON *value, ocr_error *err);
  * mcp.apps.sandboxPort, legacy canvasHost.port) to the block. */
 int config_collect_explicit_ports(const cJSON *root, struct port_block *b, ocr_error *err);
 
-/* Pretty JSON, temp file + fsync + rename, mode 0600. */
+/* Pretty JSON, temp file + fsync + rename, mode 0600: for the launcher's own
+ * files (the registry). A person's config is edited with config_text_*. */
 int config_write(const char *path, const cJSON *root, ocr_error *err);
+
+struct config_text;
+
+/* The config's bytes for setup's edits (config_edit.h), read as config_load
+ * reads them; a missing file starts as an empty object. */
+int config_text_load(const char *path, struct config_text *t, bool *missing, ocr_error *err);
+
+/* Replaces PATH with T's text, mode 0600, owned by UID:GID ((uid_t)-1:
+ * the writer) before it appears, the previous file kept as PATH.bak (the
+ * gateway's .bak ring). A PATH below STATE_DIR is written through STATE_FD
+ * without following any link there (the sandbox can write that tree). */
+int config_text_write(const char *path, const struct config_text *t, const char *state_dir,
+		      int state_fd, uid_t uid, gid_t gid, ocr_error *err);
 
 #endif

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "harness.h"
+#include "json5.h"
 
 static char *home;
 
@@ -43,6 +44,17 @@ static void expect(struct run_result *r, int code)
 		     code, r->out, r->err);
 }
 
+/* A config as the gateway reads it: setup keeps the person's JSON5. */
+static cJSON *parse_config(const char *text)
+{
+	cJSON *root = NULL;
+	ocr_error err = {0};
+
+	cr_assert_not_null(text);
+	cr_assert_eq(json5_parse(text, strlen(text), "config", &root, &err), 0, "%s", err.msg);
+	return root;
+}
+
 static unsigned config_port(const char *rel)
 {
 	char *text = read_text_file(in_home(rel));
@@ -50,9 +62,8 @@ static unsigned config_port(const char *rel)
 	unsigned v;
 
 	cr_assert_not_null(text, "%s missing", rel);
-	root = cJSON_Parse(text);
+	root = parse_config(text);
 	free(text);
-	cr_assert_not_null(root);
 	port = cJSON_GetObjectItem(cJSON_GetObjectItem(root, "gateway"), "port");
 	cr_assert(cJSON_IsNumber(port));
 	v = (unsigned)port->valueint;
@@ -83,7 +94,7 @@ Test(setup_check, main_and_rescue_then_clean_check)
 		cr_assert_neq(st.st_uid, 0, "root hands the config to the service user");
 
 	before = read_text_file(in_home(".openclaw-rescue/openclaw.json"));
-	root = cJSON_Parse(before);
+	root = parse_config(before);
 	cr_assert_str_eq(
 	    cJSON_GetObjectItem(cJSON_GetObjectItem(root, "gateway"), "bind")->valuestring,
 	    "loopback");
@@ -242,7 +253,7 @@ Test(setup_check, existing_config_keeps_user_values)
 	expect(&r, 0);
 	run_result_free(&r);
 	text = read_text_file(in_home(".openclaw/openclaw.json"));
-	root = cJSON_Parse(text);
+	root = parse_config(text);
 	free(text);
 	cr_assert_not_null(root);
 	cJSON *gw = cJSON_GetObjectItem(root, "gateway");
