@@ -102,7 +102,7 @@ static const char *delegated_cgroup(char *dir, size_t len)
 
 int sb_cgroup_setup(struct sandbox *sb, pid_t pid, struct sandbox_error *err)
 {
-	char dir[PATH_MAX], child[PATH_MAX + 32], num[32];
+	char dir[PATH_MAX], child[PATH_MAX + 96], num[32];
 	const char *why;
 
 	if (!sb->memory_max && !sb->pids_max)
@@ -114,7 +114,8 @@ int sb_cgroup_setup(struct sandbox *sb, pid_t pid, struct sandbox_error *err)
 		sb_warn(sb, "memory and pids limits are off: %s", why);
 		return 0;
 	}
-	snprintf(child, sizeof(child), "%s/openclaw-run-%d", dir, (int)pid);
+	snprintf(child, sizeof(child), "%s/%s%d", dir,
+		 sb->cgroup_prefix ? sb->cgroup_prefix : "sandbox-", (int)pid);
 	if (mkdir(child, 0755) < 0)
 		return sandbox_error_set(err, errno, "sandbox: cgroup: mkdir %s", child);
 	sb->cgroup_dir = strdup(child);

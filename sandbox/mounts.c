@@ -254,9 +254,25 @@ static int restrict_mount(const char *path, bool ro, struct sandbox_error *err)
 	return 0;
 }
 
-static int attach(struct sb_mount *m, bool nodev_ok, struct sandbox_error *err)
+/* Mount data of a tmpfs the payload can write: the plan's bounds, if any
+ * (each such tmpfs has its own; the default would be half of RAM). */
+static const char *tmpfs_data(const struct sandbox *sb, const char *mode, char *buf, size_t len)
 {
-	char target[PATH_MAX], fdpath[64];
+	int n = snprintf(buf, len, "mode=%s", mode);
+
+	if (sb->tmpfs_size)
+		n += snprintf(buf + n, len - (size_t)n, ",size=%llu",
+			      (unsigned long long)sb->tmpfs_size);
+	if (sb->tmpfs_inodes)
+		snprintf(buf + n, len - (size_t)n, ",nr_inodes=%llu",
+			 (unsigned long long)sb->tmpfs_inodes);
+	return buf;
+}
+
+static int attach(const struct sandbox *sb, struct sb_mount *m, bool nodev_ok,
+		  struct sandbox_error *err)
+{
+	char target[PATH_MAX], fdpath[64], data[96];
 
 	if (m->missing)
 		return 0;
@@ -265,7 +281,8 @@ static int attach(struct sb_mount *m, bool nodev_ok, struct sandbox_error *err)
 	if (make_mountpoint(target, m->is_dir, err) < 0)
 		return -1;
 	if (m->kind == SANDBOX_MOUNT_TMPFS) {
-		if (mount("tmpfs", target, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755") < 0)
+		if (mount("tmpfs", target, "tmpfs", MS_NOSUID | MS_NODEV,
+			  tmpfs_data(sb, "0755", data, sizeof(data))) < 0)
 			return sandbox_error_set(err, errno, "sandbox: mount tmpfs on %s", m->dst);
 		return 0;
 	}
@@ -305,8 +322,11 @@ static int make_symlink(const char *target, const char *path, struct sandbox_err
 	return 0;
 }
 
-static int build_dev(struct sb_sys_view *v, struct sandbox_error *err)
+static int build_dev(const struct sandbox *sb, struct sb_sys_view *v, struct sandbox_error *err)
 {
+	struct mount_attr ro = {.attr_set = MOUNT_ATTR_RDONLY};
+	char data[96];
+
 	static const char *const links[][2] = {
 	    {"pts/ptmx", "/dev/ptmx"},		{"/proc/self/fd", "/dev/fd"},
 	    {"/proc/self/fd/0", "/dev/stdin"},	{"/proc/self/fd/1", "/dev/stdout"},
@@ -316,18 +336,24 @@ static int build_dev(struct sb_sys_view *v, struct sandbox_error *err)
 	if (mount_fs("tmpfs", "/dev", MS_NOSUID | MS_NOEXEC, "mode=0755", err) < 0)
 		return -1;
 	for (size_t i = N_SYSTEM_DIRS + N_ETC_FILES; i < N_SYS; i++) {
-		if (attach(&v->binds[i], true, err) < 0)
+		if (attach(sb, &v->binds[i], true, err) < 0)
 			return -1;
 	}
 	if (mount_fs("devpts", "/dev/pts", MS_NOSUID | MS_NOEXEC,
 		     "newinstance,ptmxmode=0666,mode=0620", err) < 0)
 		return -1;
-	if (mount_fs("tmpfs", "/dev/shm", MS_NOSUID | MS_NODEV, "mode=1777", err) < 0)
+	if (mount_fs("tmpfs", "/dev/shm", MS_NOSUID | MS_NODEV,
+		     tmpfs_data(sb, "1777", data, sizeof(data)), err) < 0)
 		return -1;
 	for (size_t i = 0; i < sizeof(links) / sizeof(links[0]); i++) {
 		if (make_symlink(links[i][0], links[i][1], err) < 0)
 			return -1;
 	}
+	/* /dev itself holds only the nodes and mount points above: read-only,
+	 * or the payload (its owner, uid 0 inside) would have an unbounded
+	 * tmpfs there. The mounts on it keep their own flags. */
+	if (mount_setattr(AT_FDCWD, NEWROOT "/dev", 0, &ro, sizeof(ro)) < 0)
+		return sandbox_error_set(err, errno, "sandbox: remount /dev read-only");
 	return 0;
 }
 
@@ -355,6 +381,7 @@ static int pivot(struct sandbox_error *err)
 int sb_child_build_root(struct sandbox *sb, struct sandbox_error *err)
 {
 	struct sb_sys_view *v = sb->sys_view;
+	char data[96];
 
 	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
 		return sandbox_error_set(err, errno, "sandbox: make / private");
@@ -372,24 +399,25 @@ int sb_child_build_root(struct sandbox *sb, struct sandbox_error *err)
 		if (v->link_target[i][0]) {
 			if (make_symlink(v->link_target[i], system_dirs[i], err) < 0)
 				return -1;
-		} else if (attach(&v->binds[i], false, err) < 0) {
+		} else if (attach(sb, &v->binds[i], false, err) < 0) {
 			return -1;
 		}
 	}
 	for (size_t i = N_SYSTEM_DIRS; i < N_SYSTEM_DIRS + N_ETC_FILES; i++) {
-		if (attach(&v->binds[i], false, err) < 0)
+		if (attach(sb, &v->binds[i], false, err) < 0)
 			return -1;
 	}
 	/* proc must be mounted while the host's /proc is still visible here:
 	 * the kernel only allows a new proc where a full one is already seen. */
 	if (mount_fs("proc", "/proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL, err) < 0)
 		return -1;
-	if (build_dev(v, err) < 0)
+	if (build_dev(sb, v, err) < 0)
 		return -1;
-	if (mount_fs("tmpfs", "/tmp", MS_NOSUID | MS_NODEV, "mode=1777", err) < 0)
+	if (mount_fs("tmpfs", "/tmp", MS_NOSUID | MS_NODEV,
+		     tmpfs_data(sb, "1777", data, sizeof(data)), err) < 0)
 		return -1;
 	for (size_t i = 0; i < sb->n_mounts; i++) {
-		if (attach(&sb->mounts[i], false, err) < 0)
+		if (attach(sb, &sb->mounts[i], false, err) < 0)
 			return -1;
 	}
 	if (pivot(err) < 0)

@@ -40,6 +40,8 @@ void sandbox_free(struct sandbox *sb)
 	free(sb->cwd);
 	free(sb->hostname);
 	free(sb->policy_path);
+	free(sb->filter_cache_dir);
+	free(sb->cgroup_prefix);
 	for (size_t i = 0; i < sb->n_mounts; i++) {
 		free(sb->mounts[i].src);
 		free(sb->mounts[i].dst);
@@ -193,6 +195,34 @@ void sandbox_set_host_ids(struct sandbox *sb, uid_t uid, gid_t gid)
 int sandbox_set_seccomp_policy(struct sandbox *sb, const char *path, struct sandbox_error *err)
 {
 	return set_string(&sb->policy_path, path, "seccomp policy", err);
+}
+
+int sandbox_set_filter_cache(struct sandbox *sb, const char *dir, struct sandbox_error *err)
+{
+	if (dir && dir[0] != '/')
+		return sandbox_error_set(err, EINVAL,
+					 "sandbox: filter cache %s: not an absolute path", dir);
+	return set_string(&sb->filter_cache_dir, dir, "filter cache", err);
+}
+
+int sandbox_set_cgroup_prefix(struct sandbox *sb, const char *prefix, struct sandbox_error *err)
+{
+	size_t n = prefix ? strlen(prefix) : 0;
+
+	/* A cgroup name, not a path: nothing that could climb or nest. */
+	if (n == 0 || n > 64 ||
+	    strspn(prefix, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+			   "0123456789-_.") != n ||
+	    prefix[0] == '.')
+		return sandbox_error_set(err, EINVAL, "sandbox: cgroup prefix '%s': not a name",
+					 prefix ? prefix : "");
+	return set_string(&sb->cgroup_prefix, prefix, "cgroup prefix", err);
+}
+
+void sandbox_set_tmpfs_size(struct sandbox *sb, uint64_t bytes, uint64_t inodes)
+{
+	sb->tmpfs_size = bytes;
+	sb->tmpfs_inodes = inodes;
 }
 
 int sandbox_set_rlimit(struct sandbox *sb, int resource, rlim_t soft, rlim_t hard,

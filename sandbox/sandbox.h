@@ -94,12 +94,29 @@ int sandbox_set_seccomp_policy(struct sandbox *sb, const char *path, struct sand
  * tests); *n_rules, if not NULL, gets the number of rules. Errors name
  * file:line. */
 int sandbox_policy_check(const char *path, size_t *n_rules, struct sandbox_error *err);
+/* A directory where compiled filters are kept between runs: the caller's
+ * own (owned by it, writable by nobody else), never shown to any sandbox.
+ * NULL (the default) compiles at every spawn; the library reads no
+ * environment to find one. A cached filter is loaded only when its keyed MAC
+ * (BLAKE2s; the key is DIR/filter.key, 32 random bytes made 0600 on first
+ * use) matches the policy text and libseccomp's version; every file is opened
+ * fd-relative without following links, regular files only, size-capped. On
+ * any doubt the policy is compiled again and the file rewritten. */
+int sandbox_set_filter_cache(struct sandbox *sb, const char *dir, struct sandbox_error *err);
 
 int sandbox_set_rlimit(struct sandbox *sb, int resource, rlim_t soft, rlim_t hard,
 		       struct sandbox_error *err);
 /* cgroup v2 limits; 0 means unlimited. Applied only where a delegated v2
  * hierarchy exists; otherwise a warning is reported and the run goes on. */
 void sandbox_set_cgroup_limits(struct sandbox *sb, uint64_t memory_max_bytes, uint64_t pids_max);
+/* The name of the child cgroup made for those limits: PREFIX<init pid>
+ * (default "sandbox-"); letters, digits, '-', '_' and '.' only. */
+int sandbox_set_cgroup_prefix(struct sandbox *sb, const char *prefix, struct sandbox_error *err);
+
+/* Size and inode bounds of every writable tmpfs the payload gets (/tmp,
+ * /dev/shm and the plan's SANDBOX_MOUNT_TMPFS mounts), each on its own;
+ * 0 keeps the kernel's default (half of RAM, which is no bound at all). */
+void sandbox_set_tmpfs_size(struct sandbox *sb, uint64_t bytes, uint64_t inodes);
 
 /* Strict: a missing kernel feature (Landlock network rules, cgroup v2) is an
  * error instead of a warning. */

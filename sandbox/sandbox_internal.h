@@ -65,6 +65,9 @@ struct sb_sys_view; /* mounts.c: the system binds (/usr, /etc files, /dev nodes)
 struct sandbox {
 	char **argv, **envp;
 	char *cwd, *hostname, *policy_path;
+	char *filter_cache_dir;		   /* NULL: no compiled-filter cache */
+	char *cgroup_prefix;		   /* names our cgroups: PREFIX<pid> */
+	uint64_t tmpfs_size, tmpfs_inodes; /* /tmp, /dev/shm and plan tmpfs; 0: kernel default */
 	enum sandbox_net net;
 
 	struct sb_mount *mounts; /* the caller's, in order */
@@ -140,12 +143,40 @@ int sb_caps_drop_all(struct sandbox_error *err);
 
 /* ---- seccomp.c ------------------------------------------------------------- */
 
-/* Parses and compiles a policy file into BPF. n_rules may be NULL. */
+/* Parses and compiles a policy into BPF: TEXT (LEN bytes) as read from PATH,
+ * which only names it in messages. n_rules may be NULL. */
+int sb_policy_compile_text(const char *path, const char *text, size_t len, struct sb_bpf *out,
+			   size_t *n_rules, struct sandbox_error *err);
+/* The same from the file. */
 int sb_policy_compile(const char *path, struct sb_bpf *out, size_t *n_rules,
 		      struct sandbox_error *err);
+/* Reads a whole policy file (size-capped) into *text (caller frees). */
+int sb_policy_read(const char *path, char **text, size_t *len, struct sandbox_error *err);
 void sb_bpf_release(struct sb_bpf *bpf);
-/* Same, through the compiled-filter cache in $HOME/.cache/openclaw-run. */
-int sb_policy_load(const char *path, struct sb_bpf *out, struct sandbox_error *err);
+
+/* ---- filter_cache.c -------------------------------------------------------- */
+
+/* Compiles the policy at PATH, through the verified cache in CACHE_DIR when
+ * it is not NULL (see sandbox_set_filter_cache()). */
+int sb_policy_load(const char *path, const char *cache_dir, struct sb_bpf *out,
+		   struct sandbox_error *err);
+
+/* ---- blake2s.c ------------------------------------------------------------- */
+
+#define SB_BLAKE2S_LEN 32 /* digest and maximal key size, bytes */
+
+struct sb_blake2s {
+	uint32_t h[8];
+	uint64_t counter;
+	uint8_t buf[64];
+	size_t fill;
+};
+
+/* KEY may be NULL with KEY_LEN 0 (a plain hash); KEY_LEN <= 32. */
+void sb_blake2s_init(struct sb_blake2s *s, const void *key, size_t key_len);
+void sb_blake2s_update(struct sb_blake2s *s, const void *data, size_t len);
+/* Writes the 32-byte digest and wipes the state. */
+void sb_blake2s_final(struct sb_blake2s *s, uint8_t out[SB_BLAKE2S_LEN]);
 /* Payload: install the filter (no_new_privs must be set). */
 int sb_seccomp_apply(const struct sb_bpf *bpf, struct sandbox_error *err);
 

@@ -4,12 +4,19 @@
  *     errno ENOSYS io_uring_setup   # libuv falls back to epoll
  *     kill mount                    # a new mount could undo the sandbox
  *     allow clone if arg0 & 0x7e020000 == 0   # no CLONE_NEW* flags
+ *     allow socket if arg0 == 2 and arg2 == 6  # AF_INET, IPPROTO_TCP
  *
  * Actions: allow, kill (the whole process, SIGSYS), errno NAME|NUMBER.
- * Every line that is not a plain allow needs a comment saying why. Unlisted
- * syscalls fail with EPERM; a foreign architecture kills. The policy is
- * compiled once in the launcher (errors name file:line) to raw BPF that the
- * payload installs right before execve. */
+ * Conditions: `argN [& MASK] OP VALUE` with OP one of == != < <= > >= (a
+ * mask only with ==), up to six joined by `and`. A syscall may be listed on
+ * several lines only when every one of them has a condition; lines with the
+ * same action are alternatives. Every line that is not a plain allow needs
+ * a comment saying why. Unlisted syscalls (and a listed one whose conditions
+ * all fail) fail with EPERM; a foreign architecture kills. Arguments are
+ * compared as 64-bit values, so garbage in the upper half of an int argument
+ * matches no allow rule: deny rules only choose the errno, the allow rules
+ * are the guard. The policy is compiled once in the launcher (errors name
+ * file:line) to raw BPF that the payload installs right before execve. */
 #include "sandbox_internal.h"
 
 #include <ctype.h>
@@ -29,16 +36,26 @@ static const struct {
 	const char *name;
 	int value;
 } errno_names[] = {
-    {"EPERM", EPERM},		{"ENOSYS", ENOSYS},
-    {"EACCES", EACCES},		{"EINVAL", EINVAL},
-    {"ENOENT", ENOENT},		{"EIO", EIO},
-    {"EOPNOTSUPP", EOPNOTSUPP}, {"EAFNOSUPPORT", EAFNOSUPPORT},
+    {"EPERM", EPERM},
+    {"ENOSYS", ENOSYS},
+    {"EACCES", EACCES},
+    {"EINVAL", EINVAL},
+    {"ENOENT", ENOENT},
+    {"EIO", EIO},
+    {"EOPNOTSUPP", EOPNOTSUPP},
+    {"EAFNOSUPPORT", EAFNOSUPPORT},
+    {"EPROTONOSUPPORT", EPROTONOSUPPORT},
 };
+
+#define MAX_WORDS  32
+#define MAX_CONDS  6
+#define POLICY_MAX (1 << 20) /* a policy is a few KiB; anything bigger is a mistake */
 
 struct parse_state {
 	const char *path;
 	unsigned line;
-	int seen[1024]; /* syscall number -> line that named it (0: not yet) */
+	int seen[1024];	 /* syscall number -> line that named it (0: not yet) */
+	bool cond[1024]; /* ... and whether that line had a condition */
 	size_t n_rules;
 };
 
@@ -70,33 +87,64 @@ static int parse_u64(const char *word, uint64_t *out)
 	return (*word && !*end && errno == 0) ? 0 : -1;
 }
 
-/* "if argN & MASK == VALUE", "if argN == VALUE", "if argN != VALUE". */
-static int parse_condition(char **w, int n, struct scmp_arg_cmp *cmp)
+static const struct {
+	const char *op;
+	enum scmp_compare cmp;
+} ops[] = {
+    {"==", SCMP_CMP_EQ}, {"!=", SCMP_CMP_NE}, {"<", SCMP_CMP_LT},
+    {"<=", SCMP_CMP_LE}, {">", SCMP_CMP_GT},  {">=", SCMP_CMP_GE},
+};
+
+/* One "argN [& MASK] OP VALUE" of W[0..n-1] (n is 3 or 5). */
+static int parse_one_condition(char **w, int n, struct scmp_arg_cmp *cmp)
 {
 	uint64_t mask, value;
 	unsigned arg;
 
-	if (n != 4 && n != 6)
+	if ((n != 3 && n != 5) || sscanf(w[0], "arg%u", &arg) != 1 || arg > 5 || strlen(w[0]) != 4)
 		return -1;
-	if (strcmp(w[0], "if") != 0 || sscanf(w[1], "arg%u", &arg) != 1 || arg > 5 ||
-	    strlen(w[1]) != 4)
-		return -1;
-	if (n == 6) {
-		if (strcmp(w[2], "&") != 0 || parse_u64(w[3], &mask) < 0 ||
-		    strcmp(w[4], "==") != 0 || parse_u64(w[5], &value) < 0)
+	if (n == 5) {
+		if (strcmp(w[1], "&") != 0 || parse_u64(w[2], &mask) < 0 ||
+		    strcmp(w[3], "==") != 0 || parse_u64(w[4], &value) < 0)
 			return -1;
 		*cmp = SCMP_CMP(arg, SCMP_CMP_MASKED_EQ, mask, value);
 		return 0;
 	}
-	if (parse_u64(w[3], &value) < 0)
+	if (parse_u64(w[2], &value) < 0)
 		return -1;
-	if (strcmp(w[2], "==") == 0)
-		*cmp = SCMP_CMP(arg, SCMP_CMP_EQ, value);
-	else if (strcmp(w[2], "!=") == 0)
-		*cmp = SCMP_CMP(arg, SCMP_CMP_NE, value);
-	else
+	for (size_t i = 0; i < sizeof(ops) / sizeof(ops[0]); i++) {
+		if (strcmp(w[1], ops[i].op) == 0) {
+			*cmp = SCMP_CMP(arg, ops[i].cmp, value);
+			return 0;
+		}
+	}
+	return -1;
+}
+
+/* "if COND [and COND]...": the conditions into cmp[], their count or -1. */
+static int parse_conditions(char **w, int n, struct scmp_arg_cmp cmp[MAX_CONDS])
+{
+	int n_cmp = 0, i = 1;
+
+	if (n < 4 || strcmp(w[0], "if") != 0)
 		return -1;
-	return 0;
+	while (i < n) {
+		int len = 0;
+
+		while (i + len < n && strcmp(w[i + len], "and") != 0)
+			len++;
+		if (n_cmp == MAX_CONDS || parse_one_condition(w + i, len, &cmp[n_cmp]) < 0)
+			return -1;
+		for (int k = 0; k < n_cmp; k++) {
+			if (cmp[k].arg == cmp[n_cmp].arg)
+				return -1; /* libseccomp takes one test per argument */
+		}
+		n_cmp++;
+		i += len;
+		if (i < n && ++i == n)
+			return -1; /* a trailing "and" */
+	}
+	return n_cmp;
 }
 
 static int fail(struct parse_state *ps, struct sandbox_error *err, const char *what,
@@ -106,16 +154,55 @@ static int fail(struct parse_state *ps, struct sandbox_error *err, const char *w
 				 word ? " '" : "", word ? word : "", word ? "'" : "");
 }
 
+/* Records that line ps->line names syscall NR; a syscall may come back only
+ * on lines that all carry a condition. */
+static int note_syscall(struct parse_state *ps, int nr, const char *name, bool cond,
+			struct sandbox_error *err)
+{
+	if ((size_t)nr >= sizeof(ps->seen) / sizeof(ps->seen[0]))
+		return 0;
+	if (ps->seen[nr] && (!cond || !ps->cond[nr]))
+		return sandbox_error_set(err, 0,
+					 "%s:%u: syscall '%s' already listed on line %d (several "
+					 "lines need a condition on each)",
+					 ps->path, ps->line, name, ps->seen[nr]);
+	if (!ps->seen[nr])
+		ps->seen[nr] = (int)ps->line;
+	ps->cond[nr] = cond;
+	return 0;
+}
+
+static int parse_action(struct parse_state *ps, char **w, int n, uint32_t *action,
+			struct sandbox_error *err)
+{
+	int e;
+
+	if (strcmp(w[0], "allow") == 0) {
+		*action = SCMP_ACT_ALLOW;
+		return 1;
+	}
+	if (strcmp(w[0], "kill") == 0) {
+		*action = SCMP_ACT_KILL_PROCESS;
+		return 1;
+	}
+	if (strcmp(w[0], "errno") == 0) {
+		if (n < 2 || parse_errno(w[1], &e) < 0)
+			return fail(ps, err, "bad errno", n < 2 ? NULL : w[1]);
+		*action = SCMP_ACT_ERRNO((uint32_t)e);
+		return 2;
+	}
+	return fail(ps, err, "unknown action (allow, kill, errno NAME)", w[0]);
+}
+
 static int parse_line(scmp_filter_ctx ctx, struct parse_state *ps, char *text,
 		      struct sandbox_error *err)
 {
 	char *comment = strchr(text, '#');
 	bool has_comment = false;
-	char *w[10];
-	int n = 0, nr, rc;
+	char *w[MAX_WORDS];
+	int n = 0, nr, rc, first_arg, n_cmp = 0;
 	uint32_t action;
-	int first_arg;
-	struct scmp_arg_cmp cmp;
+	struct scmp_arg_cmp cmp[MAX_CONDS];
 
 	if (comment) {
 		*comment = '\0';
@@ -123,53 +210,38 @@ static int parse_line(scmp_filter_ctx ctx, struct parse_state *ps, char *text,
 			has_comment |= !isspace((unsigned char)*c);
 	}
 	for (char *tok = strtok(text, " \t\r\n"); tok; tok = strtok(NULL, " \t\r\n")) {
-		if (n == 10)
+		if (n == MAX_WORDS)
 			return fail(ps, err, "too many words", NULL);
 		w[n++] = tok;
 	}
 	if (n == 0)
 		return 0;
-	if (strcmp(w[0], "allow") == 0) {
-		action = SCMP_ACT_ALLOW;
-		first_arg = 1;
-	} else if (strcmp(w[0], "kill") == 0) {
-		action = SCMP_ACT_KILL_PROCESS;
-		first_arg = 1;
-	} else if (strcmp(w[0], "errno") == 0) {
-		int e;
-
-		if (n < 2 || parse_errno(w[1], &e) < 0)
-			return fail(ps, err, "bad errno", n < 2 ? NULL : w[1]);
-		action = SCMP_ACT_ERRNO((uint32_t)e);
-		first_arg = 2;
-	} else {
-		return fail(ps, err, "unknown action (allow, kill, errno NAME)", w[0]);
-	}
+	first_arg = parse_action(ps, w, n, &action, err);
+	if (first_arg < 0)
+		return -1;
 	if (n <= first_arg)
 		return fail(ps, err, "missing syscall name", NULL);
 	nr = seccomp_syscall_resolve_name(w[first_arg]);
 	if (nr == __NR_SCMP_ERROR || nr < 0)
 		return fail(ps, err, "unknown syscall", w[first_arg]);
-	if (n > first_arg + 1 && parse_condition(w + first_arg + 1, n - first_arg - 1, &cmp) < 0)
-		return fail(ps, err, "bad condition (if argN [& MASK] ==|!= VALUE)", NULL);
-	if ((action != SCMP_ACT_ALLOW || n > first_arg + 1) && !has_comment)
+	if (n > first_arg + 1) {
+		n_cmp = parse_conditions(w + first_arg + 1, n - first_arg - 1, cmp);
+		if (n_cmp < 0)
+			return fail(ps, err,
+				    "bad condition (if argN [& MASK] OP VALUE [and ...], OP one "
+				    "of == != < <= > >=, each argument once)",
+				    NULL);
+	}
+	if ((action != SCMP_ACT_ALLOW || n_cmp) && !has_comment)
 		return fail(ps, err, "every deny or conditional rule needs a # comment saying why",
 			    w[first_arg]);
-	if ((size_t)nr < sizeof(ps->seen) / sizeof(ps->seen[0])) {
-		if (ps->seen[nr])
-			return sandbox_error_set(err, 0,
-						 "%s:%u: syscall '%s' already listed on "
-						 "line %d",
-						 ps->path, ps->line, w[first_arg], ps->seen[nr]);
-		ps->seen[nr] = (int)ps->line;
-	}
+	if (note_syscall(ps, nr, w[first_arg], n_cmp > 0, err) < 0)
+		return -1;
 	/* Same as the default: documentation only; libseccomp refuses it. */
-	if (action == SCMP_ACT_ERRNO(EPERM) && n == first_arg + 1)
+	if (action == SCMP_ACT_ERRNO(EPERM) && n_cmp == 0)
 		rc = 0;
-	else if (n > first_arg + 1)
-		rc = seccomp_rule_add_array(ctx, action, nr, 1, &cmp);
 	else
-		rc = seccomp_rule_add_array(ctx, action, nr, 0, NULL);
+		rc = seccomp_rule_add_array(ctx, action, nr, (unsigned)n_cmp, n_cmp ? cmp : NULL);
 	if (rc < 0)
 		return sandbox_error_set(err, -rc, "%s:%u: add rule for '%s'", ps->path, ps->line,
 					 w[first_arg]);
@@ -204,13 +276,34 @@ static int export_bpf(scmp_filter_ctx ctx, struct sb_bpf *out, const char *path,
 	return 0;
 }
 
-int sb_policy_compile(const char *path, struct sb_bpf *out, size_t *n_rules,
-		      struct sandbox_error *err)
+static int compile_lines(scmp_filter_ctx ctx, struct parse_state *ps, const char *text, size_t len,
+			 struct sandbox_error *err)
 {
-	struct parse_state *ps = calloc(1, sizeof(*ps));
-	scmp_filter_ctx ctx = NULL;
-	FILE *f = NULL;
 	char line[1024];
+
+	for (size_t pos = 0; pos < len;) {
+		const char *nl = memchr(text + pos, '\n', len - pos);
+		size_t n = nl ? (size_t)(nl - (text + pos)) : len - pos;
+
+		ps->line++;
+		if (n >= sizeof(line))
+			return fail(ps, err, "line too long", NULL);
+		if (memchr(text + pos, '\0', n))
+			return fail(ps, err, "NUL byte", NULL);
+		memcpy(line, text + pos, n);
+		line[n] = '\0';
+		if (parse_line(ctx, ps, line, err) < 0)
+			return -1;
+		pos += n + 1;
+	}
+	return 0;
+}
+
+int sb_policy_compile_text(const char *path, const char *text, size_t len, struct sb_bpf *out,
+			   size_t *n_rules, struct sandbox_error *err)
+{
+	cleanup_free struct parse_state *ps = calloc(1, sizeof(*ps));
+	scmp_filter_ctx ctx;
 	int rc = -1;
 
 	out->insns = NULL;
@@ -218,33 +311,15 @@ int sb_policy_compile(const char *path, struct sb_bpf *out, size_t *n_rules,
 	if (!ps)
 		return sandbox_error_set(err, ENOMEM, "%s", path);
 	ps->path = path;
-	f = fopen(path, "re");
-	if (!f) {
-		sandbox_error_set(err, errno, "%s", path);
-		goto out;
-	}
 	ctx = seccomp_init(SCMP_ACT_ERRNO(EPERM));
-	if (!ctx) {
-		sandbox_error_set(err, ENOMEM, "%s: seccomp_init", path);
-		goto out;
-	}
+	if (!ctx)
+		return sandbox_error_set(err, ENOMEM, "%s: seccomp_init", path);
 	/* A syscall from another ABI (i386, x32) bypasses the per-name rules. */
 	seccomp_attr_set(ctx, SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_KILL_PROCESS);
 	/* We set no_new_privs ourselves, in order. */
 	seccomp_attr_set(ctx, SCMP_FLTATR_CTL_NNP, 0);
-	while (fgets(line, sizeof(line), f)) {
-		ps->line++;
-		if (!strchr(line, '\n') && !feof(f)) {
-			fail(ps, err, "line too long", NULL);
-			goto out;
-		}
-		if (parse_line(ctx, ps, line, err) < 0)
-			goto out;
-	}
-	if (ferror(f)) {
-		sandbox_error_set(err, errno, "%s: read", path);
+	if (compile_lines(ctx, ps, text, len, err) < 0)
 		goto out;
-	}
 	if (ps->n_rules == 0) {
 		sandbox_error_set(err, 0, "%s: no rules", path);
 		goto out;
@@ -255,109 +330,50 @@ int sb_policy_compile(const char *path, struct sb_bpf *out, size_t *n_rules,
 		*n_rules = ps->n_rules;
 	rc = 0;
 out:
-	if (ctx)
-		seccomp_release(ctx);
-	if (f)
-		fclose(f);
-	free(ps);
+	seccomp_release(ctx);
 	return rc;
 }
 
-/* ---- compiled-filter cache --------------------------------------------------
- * Compiling the default policy costs ~1.2 ms, a tenth of a whole sandbox
- * start, and libseccomp's work raises the launcher's peak RSS. The BPF is
- * kept in $HOME/.cache/openclaw-run/, keyed by the policy file's identity
- * (device, inode, size, mtime) and libseccomp's version; a cache file that is
- * not ours or is writable by others is ignored. */
-
-static uint64_t fnv1a(uint64_t h, const void *data, size_t len)
+int sb_policy_read(const char *path, char **text, size_t *len, struct sandbox_error *err)
 {
-	const unsigned char *p = data;
-
-	for (size_t i = 0; i < len; i++)
-		h = (h ^ p[i]) * 0x100000001b3ULL;
-	return h;
-}
-
-static int cache_path(const char *policy, char *buf, size_t len)
-{
-	const struct scmp_version *v = seccomp_version();
-	const char *home = getenv("HOME");
-	uint64_t h = 0xcbf29ce484222325ULL;
+	cleanup_close int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	struct stat st;
-	uint64_t key[6];
+	ssize_t n;
 
-	if (!home || home[0] != '/' || stat(policy, &st) < 0 || !v)
-		return -1;
-	key[0] = st.st_dev;
-	key[1] = st.st_ino;
-	key[2] = (uint64_t)st.st_size;
-	key[3] = (uint64_t)st.st_mtim.tv_sec;
-	key[4] = (uint64_t)st.st_mtim.tv_nsec;
-	key[5] = (uint64_t)v->major << 32 | v->minor << 16 | v->micro;
-	h = fnv1a(h, key, sizeof(key));
-	h = fnv1a(h, policy, strlen(policy));
-	return snprintf(buf, len, "%s/.cache/openclaw-run/seccomp-%016llx.bpf", home,
-			(unsigned long long)h) < (int)len
-		   ? 0
-		   : -1;
-}
-
-static int cache_read(const char *path, struct sb_bpf *out)
-{
-	cleanup_close int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-	struct stat st;
-
-	if (fd < 0 || fstat(fd, &st) < 0 || st.st_uid != geteuid() || (st.st_mode & 022) ||
-	    st.st_size == 0 || st.st_size % sizeof(struct sock_filter) || st.st_size > 1 << 20)
-		return -1;
-	out->insns = malloc((size_t)st.st_size);
-	if (!out->insns)
-		return -1;
-	if (pread(fd, out->insns, (size_t)st.st_size, 0) != st.st_size) {
-		sb_bpf_release(out);
-		return -1;
-	}
-	out->len = (size_t)st.st_size / sizeof(struct sock_filter);
-	return 0;
-}
-
-/* Best effort: a read-only HOME just means no cache. */
-static void cache_write(const char *path, const struct sb_bpf *bpf)
-{
-	char dir[PATH_MAX], tmp[PATH_MAX + 16];
-	size_t size = bpf->len * sizeof(struct sock_filter);
-	char *slash;
-	int fd;
-
-	snprintf(dir, sizeof(dir), "%s", path);
-	slash = strrchr(dir, '/');
-	*slash = '\0';
-	slash = strrchr(dir, '/');
-	*slash = '\0';
-	mkdir(dir, 0755); /* ~/.cache */
-	*slash = '/';
-	mkdir(dir, 0700);
-	snprintf(tmp, sizeof(tmp), "%s.%d", path, (int)getpid());
-	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	*text = NULL;
 	if (fd < 0)
-		return;
-	if (write(fd, bpf->insns, size) != (ssize_t)size || close(fd) < 0 || rename(tmp, path) < 0)
-		unlink(tmp);
+		return sandbox_error_set(err, errno, "%s", path);
+	if (fstat(fd, &st) < 0)
+		return sandbox_error_set(err, errno, "%s", path);
+	if (!S_ISREG(st.st_mode))
+		return sandbox_error_set(err, EINVAL, "%s: not a regular file", path);
+	if (st.st_size > POLICY_MAX)
+		return sandbox_error_set(err, EFBIG, "%s: larger than %d bytes", path, POLICY_MAX);
+	*text = malloc((size_t)st.st_size + 1);
+	if (!*text)
+		return sandbox_error_set(err, ENOMEM, "%s", path);
+	n = pread(fd, *text, (size_t)st.st_size + 1, 0);
+	if (n != st.st_size) {
+		free(*text);
+		*text = NULL;
+		return sandbox_error_set(err, n < 0 ? errno : 0, "%s: read%s", path,
+					 n < 0 ? "" : ": changed while read");
+	}
+	*len = (size_t)n;
+	return 0;
 }
 
-int sb_policy_load(const char *path, struct sb_bpf *out, struct sandbox_error *err)
+int sb_policy_compile(const char *path, struct sb_bpf *out, size_t *n_rules,
+		      struct sandbox_error *err)
 {
-	char cache[PATH_MAX];
-	bool cacheable = cache_path(path, cache, sizeof(cache)) == 0;
+	cleanup_free char *text = NULL;
+	size_t len = 0;
 
-	if (cacheable && cache_read(cache, out) == 0)
-		return 0;
-	if (sb_policy_compile(path, out, NULL, err) < 0)
+	out->insns = NULL;
+	out->len = 0;
+	if (sb_policy_read(path, &text, &len, err) < 0)
 		return -1;
-	if (cacheable)
-		cache_write(cache, out);
-	return 0;
+	return sb_policy_compile_text(path, text, len, out, n_rules, err);
 }
 
 void sb_bpf_release(struct sb_bpf *bpf)

@@ -127,7 +127,7 @@ int sandbox_spawn(struct sandbox *sb, struct sandbox_status *status, struct sand
 	if (check_plan(sb, &args.landlock_abi, err) < 0)
 		return -1;
 	if (sb->policy_path) {
-		if (sb_policy_load(sb->policy_path, &bpf, err) < 0)
+		if (sb_policy_load(sb->policy_path, sb->filter_cache_dir, &bpf, err) < 0)
 			return sandbox_error_prefix(err, "sandbox: seccomp policy");
 		args.bpf = &bpf;
 	}

@@ -6,6 +6,7 @@
 #include "trust.h"
 #include "ports.h"
 
+#include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
 #include <string.h>
@@ -85,6 +86,32 @@ int cli_parse_base_port(const char *cmd, const char *text, unsigned *base)
 	}
 	*base = block.base;
 	return 0;
+}
+
+int cli_parse_size(const char *cmd, const char *option, const char *text, uint64_t *bytes)
+{
+	static const char units[] = "KMG";
+	char *end;
+	unsigned long long v;
+	const char *u;
+
+	errno = 0;
+	v = strtoull(text, &end, 10);
+	if (text[0] >= '0' && text[0] <= '9' && errno == 0 && end != text) {
+		unsigned shift = 0;
+
+		if (*end && !end[1] && (u = strchr(units, *end)) != NULL)
+			shift = 10 * (unsigned)(1 + (u - units));
+		else if (*end)
+			v = 0;
+		v = v <= (1ull << 40) >> shift ? v << shift : 0;
+		if (v >= (1ull << 20) && v <= (1ull << 40)) {
+			*bytes = v;
+			return 0;
+		}
+	}
+	cli_errorf("%s: %s '%s': expected a size such as 256M (1M..1024G)", cmd, option, text);
+	return -1;
 }
 
 int cli_parse_seconds(const char *cmd, const char *option, const char *text, int *seconds)

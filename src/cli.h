@@ -5,6 +5,7 @@
 #define OCR_CLI_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include "error.h"
@@ -48,6 +49,10 @@ int cli_parse_base_port(const char *cmd, const char *text, unsigned *base);
 /* A number of seconds, 0..86400. On error prints "CMD: OPTION 'text': ..."
  * and returns -1. */
 int cli_parse_seconds(const char *cmd, const char *option, const char *text, int *seconds);
+
+/* A size in bytes, with an optional K, M or G suffix (powers of 1024),
+ * 1M..1024G. On error prints "CMD: OPTION 'text': ..." and returns -1. */
+int cli_parse_size(const char *cmd, const char *option, const char *text, uint64_t *bytes);
 
 int cli_parse_json_help(int argc, char **argv, const char *cmd, void (*usage)(FILE *out),
 			bool *json);

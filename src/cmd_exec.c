@@ -39,6 +39,7 @@ static void usage(FILE *out)
 	    "                         in PATH (default: the one scripts/install-openclaw made)\n"
 	    "  --port N               the port block's base (as for gateway)\n"
 	    "  --seccomp-policy FILE  another seccomp policy file\n"
+	    "  --tmp-size SIZE        size of /tmp and of /dev/shm each (default 256M)\n"
 	    "  --strict               a missing kernel feature (Landlock net, cgroup v2) is an "
 	    "error\n"
 	    "  --json-status          JSON status lines on stderr (child pid, namespaces, exit)\n"
@@ -69,6 +70,7 @@ static int parse(int argc, char **argv, struct exec_args *a)
 	    {"gateway-prefix", required_argument, NULL, 'g'},
 	    {"port", required_argument, NULL, 'P'},
 	    {"seccomp-policy", required_argument, NULL, 's'},
+	    {"tmp-size", required_argument, NULL, 'T'},
 	    {"strict", no_argument, NULL, 'S'},
 	    {"json-status", no_argument, NULL, 'j'},
 	    {"json-status-fd", required_argument, NULL, 'J'},
@@ -121,6 +123,10 @@ static int parse(int argc, char **argv, struct exec_args *a)
 			break;
 		case 's':
 			a->opt.seccomp_policy = optarg;
+			break;
+		case 'T':
+			if (cli_parse_size("exec", "--tmp-size", optarg, &a->opt.tmp_size) < 0)
+				return -1;
 			break;
 		case 'S':
 			a->opt.strict = true;
@@ -260,6 +266,7 @@ int cmd_exec(const struct cli_context *ctx, int argc, char **argv)
 		return EXIT_FAIL;
 	}
 	add_gateway_tools(&a, &tools);
+	a.opt.env = &ctx->env;
 	rc = plan_build(&inst, &a.opt, argv + optind, &sb, &err);
 	gateway_cmd_release(&tools);
 	instance_release(&inst);

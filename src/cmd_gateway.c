@@ -65,6 +65,7 @@ static void usage(FILE *out)
 	    "      --net host|none       network: the host's (default) or a private loopback\n"
 	    "      --user NAME           as root: the host user the gateway runs as\n"
 	    "      --strict              missing Landlock network rules or cgroup v2 is an error\n"
+	    "      --tmp-size SIZE       size of /tmp and of /dev/shm each (default 256M)\n"
 	    "  -h, --help                show this help\n"
 	    "\n"
 	    "EXTRA_ARGS go to the gateway after `gateway run --port BASE --bind loopback`.\n"
@@ -93,6 +94,7 @@ struct gateway_args {
 	size_t n_env;
 	char **extra;
 	int n_extra;
+	uint64_t tmp_size;
 };
 
 static int parse_count(const char *text, int *out)
@@ -161,6 +163,8 @@ static int parse_option(int opt, struct gateway_args *a)
 	case 's':
 		a->strict = true;
 		return 0;
+	case 'T':
+		return cli_parse_size("gateway", "--tmp-size", optarg, &a->tmp_size);
 	}
 	return -1;
 }
@@ -184,6 +188,7 @@ static int parse_args(int argc, char **argv, struct gateway_args *a)
 	    {"net", required_argument, NULL, 'n'},
 	    {"user", required_argument, NULL, 'u'},
 	    {"strict", no_argument, NULL, 's'},
+	    {"tmp-size", required_argument, NULL, 'T'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
@@ -353,6 +358,8 @@ static int run_gateway(const struct cli_context *ctx, int argc, char **argv, boo
 			    .ro_binds = (const char *const *)cmd.ro_binds,
 			    .n_ro_binds = cmd.n_ro_binds,
 			    .cwd = "/",
+			    .env = &ctx->env,
+			    .tmp_size = a.tmp_size,
 			},
 		    .argv = cmd.argv,
 		    .doctor_argv = a.no_doctor ? NULL : cmd.doctor_argv,

@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "host_dirs.h"
 #include "service_user.h"
 #include "trust.h"
 
@@ -23,13 +24,22 @@
 
 #define PLAN_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
-/* Defaults. The gateway keeps many sockets and watches open: nofile is high
- * (clamped by the sandbox to the caller's hard limit when that is lower);
- * nproc and pids bound a fork bomb; no core dumps of a process that holds
- * API keys. */
-#define PLAN_NOFILE   65536
-#define PLAN_NPROC    4096
-#define PLAN_PIDS_MAX 4096
+/* Defaults, measured on the real gateway (scripts/install-openclaw's; `ls
+ * /proc/PID/fd | wc -l` and the Threads: of /proc/PID/status of every
+ * process in the sandbox, after start and at idle): the busiest process
+ * holds 67 fds, the others 17-20; the sandbox runs 4 processes with 36
+ * threads. nofile 1024 is 15x that busiest process (node raises its soft
+ * limit to the hard one, so both are set). nproc counts threads, and since
+ * Linux 5.14 it is counted per user namespace: inside our own, it bounds
+ * only this sandbox's tasks, not every process of the host uid (checked:
+ * 30 processes of the uid outside, a limit of 20 inside still forks); 512
+ * is 14x the gateway's. nofile x nproc = 512Ki open files at most, a fifth
+ * of a small host's fs.file-max (2.4M here), where 65536 x 4096 could
+ * exhaust it. pids.max (cgroup v2, where delegated) matches nproc. No core
+ * dumps of a process that holds API keys. */
+#define PLAN_NOFILE   1024
+#define PLAN_NPROC    512
+#define PLAN_PIDS_MAX 512
 
 struct env_list {
 	char **items;
@@ -269,6 +279,20 @@ static int add_ports(struct sandbox *sb, const struct port_block *b, ocr_error *
 	return 0;
 }
 
+/* Compiled seccomp filters are kept in the launcher's cache dir, which no
+ * sandbox ever sees (host_dirs.h); the library verifies each file with a
+ * keyed MAC anyway. No usable dir (a read-only HOME) just means compiling at
+ * every start. */
+static void set_filter_cache(struct sandbox *sb, const struct env_view *env)
+{
+	struct host_dirs dirs;
+	ocr_error ignored = {0};
+
+	if (env && host_dirs_resolve(env, &dirs, &ignored) == 0 &&
+	    host_dir_ensure(dirs.cache, &ignored) == 0)
+		sandbox_set_filter_cache(sb, dirs.cache, &ignored);
+}
+
 static int configure(struct sandbox *sb, const struct instance *inst,
 		     const struct plan_options *opt, char *const argv[], ocr_error *err)
 {
@@ -320,6 +344,14 @@ static int configure(struct sandbox *sb, const struct instance *inst,
 	if (sandbox_set_seccomp_policy(sb, opt->seccomp_policy ? opt->seccomp_policy : policy,
 				       err) < 0)
 		return -1;
+	set_filter_cache(sb, opt->env);
+	if (sandbox_set_cgroup_prefix(sb, "openclaw-run-", err) < 0)
+		return -1;
+	/* A tmpfs costs memory only as it fills; the bound keeps a payload
+	 * from filling the host's RAM through it. One inode per 4 KiB: what
+	 * it would hold in the smallest files. */
+	sandbox_set_tmpfs_size(sb, opt->tmp_size ? opt->tmp_size : PLAN_TMP_SIZE,
+			       (opt->tmp_size ? opt->tmp_size : PLAN_TMP_SIZE) / 4096);
 	if (sandbox_set_rlimit(sb, RLIMIT_NOFILE, PLAN_NOFILE, PLAN_NOFILE, err) < 0 ||
 	    sandbox_set_rlimit(sb, RLIMIT_NPROC, PLAN_NPROC, PLAN_NPROC, err) < 0 ||
 	    sandbox_set_rlimit(sb, RLIMIT_CORE, 0, 0, err) < 0)

@@ -6,6 +6,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "error.h"
 #include "registry.h"
@@ -21,7 +22,12 @@ struct plan_options {
 	size_t n_ro_binds;
 	const char *seccomp_policy; /* NULL: the installed default policy */
 	const char *cwd;	    /* NULL: the workspace */
+	const struct env_view *env; /* finds the launcher's filter cache; NULL: none */
+	uint64_t tmp_size;	    /* bytes of /tmp and of /dev/shm; 0: PLAN_TMP_SIZE */
 };
+
+/* /tmp and /dev/shm are tmpfs of this size each by default (--tmp-size). */
+#define PLAN_TMP_SIZE (256ull << 20)
 
 /* Builds (does not start) the sandbox for INST running ARGV. */
 int plan_build(const struct instance *inst, const struct plan_options *opt, char *const argv[],

@@ -10,10 +10,21 @@
  *   probe read PATH       the file's contents
  *   probe hostname | pids | id | cwd | env
  *   probe sleep           prints "ready", then waits for a signal
+ *   probe socket FAMILY TYPE PROTO   "ok" or "error ENAME"; FAMILY unix, inet,
+ *                         inet6, netlink, packet, vsock or a number; TYPE
+ *                         stream, dgram, raw; PROTO a number
+ *   probe socketpair FAMILY          the same for socketpair(FAMILY, stream)
+ *   probe udp-bind PORT   "ok" or "error ENAME" (UDP, 127.0.0.1)
+ *   probe ifaddrs         "ok N" (getifaddrs: netlink route) or "error ENAME"
+ *   probe fill PATH MIB   writes up to MIB MiB; "full ENAME at N MiB" or "wrote N MiB"
+ *   probe statfs PATH     "size=BYTES inodes=N"
+ *   probe limits          "nofile SOFT HARD" and "nproc SOFT HARD"
  */
 #include <dirent.h>
+#include <stdbool.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <ifaddrs.h>
 #include <netinet/in.h>
 #include <sched.h>
 #include <signal.h>
@@ -21,7 +32,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -81,6 +94,136 @@ static int cmd_bind(const char *port)
 	return 0;
 }
 
+static int word_value(const char *w, const char *const names[][2], size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (strcmp(w, names[i][0]) == 0)
+			return atoi(names[i][1]);
+	}
+	return atoi(w);
+}
+
+static int socket_arg(const char *w, bool type)
+{
+	static const char *const families[][2] = {{"unix", "1"},    {"inet", "2"},
+						  {"inet6", "10"},  {"netlink", "16"},
+						  {"packet", "17"}, {"vsock", "40"}};
+	static const char *const types[][2] = {{"stream", "1"}, {"dgram", "2"}, {"raw", "3"}};
+
+	return type ? word_value(w, types, 3) : word_value(w, families, 6);
+}
+
+static int report_fd(int fd)
+{
+	if (fd < 0) {
+		printf("error %s\n", ename(errno));
+		return 1;
+	}
+	printf("ok\n");
+	close(fd);
+	return 0;
+}
+
+static int cmd_socket(const char *family, const char *type, const char *proto)
+{
+	return report_fd(socket(socket_arg(family, false), socket_arg(type, true), atoi(proto)));
+}
+
+static int cmd_socketpair(const char *family)
+{
+	int sv[2];
+
+	if (socketpair(socket_arg(family, false), SOCK_STREAM, 0, sv) < 0)
+		return report_fd(-1);
+	close(sv[1]);
+	return report_fd(sv[0]);
+}
+
+static int cmd_udp_bind(const char *port)
+{
+	struct sockaddr_in a = {.sin_family = AF_INET,
+				.sin_port = htons((uint16_t)atoi(port)),
+				.sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	int fd = socket(AF_INET, SOCK_DGRAM, 0);
+
+	if (fd >= 0 && bind(fd, (struct sockaddr *)&a, sizeof(a)) < 0) {
+		close(fd);
+		fd = -1;
+	}
+	return report_fd(fd);
+}
+
+static int cmd_ifaddrs(void)
+{
+	struct ifaddrs *list;
+	int n = 0;
+
+	if (getifaddrs(&list) < 0) {
+		printf("error %s\n", ename(errno));
+		return 1;
+	}
+	for (struct ifaddrs *i = list; i; i = i->ifa_next)
+		n++;
+	freeifaddrs(list);
+	printf("ok %d\n", n);
+	return 0;
+}
+
+static int cmd_fill(const char *path, const char *mib)
+{
+	static char chunk[1 << 20];
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644), max = atoi(mib), n = 0;
+
+	if (fd < 0) {
+		printf("error %s\n", ename(errno));
+		return 1;
+	}
+	memset(chunk, 'x', sizeof(chunk));
+	for (; n < max; n++) {
+		for (size_t done = 0; done < sizeof(chunk);) {
+			ssize_t w = write(fd, chunk + done, sizeof(chunk) - done);
+
+			if (w < 0) {
+				printf("full %s at %d MiB\n", ename(errno), n);
+				close(fd);
+				unlink(path);
+				return 0;
+			}
+			done += (size_t)w;
+		}
+	}
+	close(fd);
+	unlink(path);
+	printf("wrote %d MiB\n", n);
+	return 0;
+}
+
+static int cmd_statfs(const char *path)
+{
+	struct statfs s;
+
+	if (statfs(path, &s) < 0) {
+		printf("error %s\n", ename(errno));
+		return 1;
+	}
+	printf("size=%llu inodes=%llu\n",
+	       (unsigned long long)s.f_blocks * (unsigned long long)s.f_bsize,
+	       (unsigned long long)s.f_files);
+	return 0;
+}
+
+static int cmd_limits(void)
+{
+	struct rlimit nofile, nproc;
+
+	if (getrlimit(RLIMIT_NOFILE, &nofile) < 0 || getrlimit(RLIMIT_NPROC, &nproc) < 0)
+		return 1;
+	printf("nofile %llu %llu\nnproc %llu %llu\n", (unsigned long long)nofile.rlim_cur,
+	       (unsigned long long)nofile.rlim_max, (unsigned long long)nproc.rlim_cur,
+	       (unsigned long long)nproc.rlim_max);
+	return 0;
+}
+
 static const struct {
 	const char *name;
 	long nr;
@@ -114,6 +257,8 @@ static const struct {
     {"clock_settime", SYS_clock_settime},
     {"quotactl", SYS_quotactl},
     {"io_uring_setup", SYS_io_uring_setup},
+    {"io_uring_enter", SYS_io_uring_enter},
+    {"io_uring_register", SYS_io_uring_register},
     {"clone3", SYS_clone3},
     {"kcmp", SYS_kcmp},
     {"getppid", SYS_getppid},
@@ -246,6 +391,20 @@ int main(int argc, char **argv)
 			printf("%s\n", *e);
 		return 0;
 	}
+	if (strcmp(cmd, "socket") == 0 && argc > 4)
+		return cmd_socket(argv[2], argv[3], argv[4]);
+	if (strcmp(cmd, "socketpair") == 0 && argc > 2)
+		return cmd_socketpair(argv[2]);
+	if (strcmp(cmd, "udp-bind") == 0 && argc > 2)
+		return cmd_udp_bind(argv[2]);
+	if (strcmp(cmd, "ifaddrs") == 0)
+		return cmd_ifaddrs();
+	if (strcmp(cmd, "fill") == 0 && argc > 3)
+		return cmd_fill(argv[2], argv[3]);
+	if (strcmp(cmd, "statfs") == 0 && argc > 2)
+		return cmd_statfs(argv[2]);
+	if (strcmp(cmd, "limits") == 0)
+		return cmd_limits();
 	if (strcmp(cmd, "exit") == 0 && argc > 2)
 		return atoi(argv[2]);
 	if (strcmp(cmd, "sleep") == 0) {
@@ -254,6 +413,7 @@ int main(int argc, char **argv)
 			pause();
 	}
 	fprintf(stderr, "usage: probe status|bind PORT|syscall NAME|write PATH|exists PATH|"
-			"read PATH|hostname|pids|id|cwd|env|exit N|sleep\n");
+			"read PATH|hostname|pids|id|cwd|env|exit N|sleep|socket F T P|"
+			"socketpair F|udp-bind PORT|ifaddrs|fill PATH MIB|statfs PATH|limits\n");
 	return 2;
 }

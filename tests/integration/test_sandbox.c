@@ -55,7 +55,7 @@ static void check_filesystem_view(struct fx *f)
 	cr_assert_str_eq(r.out, "no\n", "real HOME visible: %s", r.out);
 	run_result_free(&r);
 	PROBE_RUN(f, &r, "exists", "/root");
-	cr_assert_str_eq(r.out, "no\n");
+	cr_assert_str_eq(r.out, "no\n", "exit %d: %s", r.exit_code, r.err);
 	run_result_free(&r);
 
 	/* A write in the state dir lands on the host. */
