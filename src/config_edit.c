@@ -9,7 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "config.h"
 #include "json5.h"
 #include "json5_lex.h"
 #include "json5_text.h"
@@ -257,7 +256,7 @@ static int insert(struct config_text *t, const struct parsed *p, const cJSON *ob
 		  const cJSON *v, ocr_error *err)
 {
 	const struct json5_span *os = json5_span_of(p->spans, p->n, obj), *ls = NULL;
-	const cJSON *last = obj->child ? obj->child->prev : NULL;
+	const cJSON *last = NULL;
 	char close_indent[128], open_indent[128] = "", member_indent[160] = "";
 	struct style s;
 	struct json5_buf m = {0};
@@ -266,7 +265,13 @@ static int insert(struct config_text *t, const struct parsed *p, const cJSON *ob
 	bool multi, at_line_start;
 	int rc;
 
-	if (!os || (last && !(ls = json5_span_of(p->spans, p->n, last))))
+	/* The member written last (a duplicate key keeps its first place in
+	 * the tree but its text may come last). */
+	for (size_t i = p->n; i > 0 && !ls; i--)
+		if (p->spans[i - 1].parent == obj)
+			ls = &p->spans[i - 1];
+	last = ls ? ls->node : NULL;
+	if (!os)
 		return err_set(err, EINVAL, "%s: no position for the edit", t->origin);
 	detect_style(t, p, &s);
 	if (ls && t->text[ls->key] != '"' && t->text[ls->key] != '\'')
@@ -308,6 +313,25 @@ static int insert(struct config_text *t, const struct parsed *p, const cJSON *ob
 	return rc;
 }
 
+/* The value at a dotted path (config_get's walk; kept here so that the
+ * editor links alone, for the fuzzer). */
+static const cJSON *at_path(const cJSON *node, const char *dotted)
+{
+	char key[256];
+
+	while (node && *dotted) {
+		const char *dot = strchr(dotted, '.');
+		size_t n = dot ? (size_t)(dot - dotted) : strlen(dotted);
+
+		if (n >= sizeof(key) || !cJSON_IsObject(node))
+			return NULL;
+		snprintf(key, sizeof(key), "%.*s", (int)n, dotted);
+		node = cJSON_GetObjectItemCaseSensitive(node, key);
+		dotted += n + (dot ? 1 : 0);
+	}
+	return node;
+}
+
 static bool same_value(const cJSON *a, const cJSON *b)
 {
 	if (cJSON_IsNumber(a) && cJSON_IsNumber(b))
@@ -327,7 +351,7 @@ static int reread(struct config_text *t, const char *dotted, const cJSON *value,
 		return err_set(err, 0, "%s: setting %s would not parse (%s); nothing written",
 			       t->origin, dotted, why.msg);
 	free(p.spans);
-	if (!same_value(config_get(p.root, dotted), value)) {
+	if (!same_value(at_path(p.root, dotted), value)) {
 		json5_delete(p.root);
 		return err_set(err, 0, "%s: setting %s would not read back; nothing written",
 			       t->origin, dotted);
@@ -379,7 +403,9 @@ int config_text_set(struct config_text *t, const char *dotted, const cJSON *valu
 	}
 	saved = t->text;
 	saved_len = t->len;
-	t->text = strdup(saved); /* the original stays until the edit reads back */
+	t->text = malloc(saved_len + 1); /* the original stays until the edit reads back */
+	if (t->text)
+		memcpy(t->text, saved, saved_len + 1); /* the text may hold NULs */
 	if (!t->text) {
 		t->text = saved;
 		parsed_release(&p);

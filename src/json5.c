@@ -237,6 +237,7 @@ static bool record(struct parser *p, const cJSON *node, size_t start)
 	}
 	p->spans[p->nspans++] = (struct json5_span){
 	    .node = node,
+	    .parent = p->depth ? p->stack[p->depth - 1].node : NULL,
 	    .key = p->depth && cJSON_IsObject(p->stack[p->depth - 1].node) ? p->key_pos : start,
 	    .start = start,
 	    .end = p->lx.pos};

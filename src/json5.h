@@ -27,7 +27,7 @@ int json5_parse(const char *text, size_t len, const char *origin, cJSON **out, o
 /* Where a value is in the text: [start, end) its bytes, key the offset of
  * its member's key (start for array elements and the root). */
 struct json5_span {
-	const cJSON *node;
+	const cJSON *node, *parent; /* parent NULL for the root */
 	size_t key, start, end;
 };
 
