@@ -91,6 +91,9 @@ static cJSON *instance_json(const struct instance *inst)
 	cJSON_AddNumberToObject(o, "port_last", port_block_last(&inst->ports));
 	cJSON_AddStringToObject(o, "port_from", port_base_origin_label(inst->ports.origin));
 	cJSON_AddBoolToObject(o, "pinned", inst->pinned);
+	cJSON *grants = cJSON_AddArrayToObject(o, "rescues");
+	for (size_t i = 0; inst->pinned && i < inst->pins.n_rescues; i++)
+		cJSON_AddItemToArray(grants, grant_to_json(&inst->pins.rescues[i]));
 	char holder[128];
 	unsigned hit = held_port(inst, holder, sizeof(holder));
 	if (hit) {
@@ -174,6 +177,18 @@ static int print_json(const struct instance_set *set, const struct violation_lis
 	return 0;
 }
 
+/* The rescue grants INST holds (grant.h), as setup recorded them. */
+static void print_grants(const struct instance *inst)
+{
+	for (size_t i = 0; inst->pinned && i < inst->pins.n_rescues; i++) {
+		char items[96];
+
+		grant_items_text(inst->pins.rescues[i].items, items, sizeof(items));
+		printf("grant %s rescues %s: %s\n", profile_label(&inst->profile),
+		       inst->pins.rescues[i].profile, items);
+	}
+}
+
 static void print_text(const struct instance_set *set, const struct violation_list *vl)
 {
 	for (size_t i = 0; i < set->n; i++) {
@@ -183,6 +198,8 @@ static void print_text(const struct instance_set *set, const struct violation_li
 		       inst->ports.base, port_block_last(&inst->ports), inst->profile.config_path,
 		       inst->config_missing ? " (missing)" : "");
 	}
+	for (size_t i = 0; i < set->n; i++)
+		print_grants(&set->items[i]);
 	for (size_t i = 0; i < vl->n; i++)
 		printf("violation %s: %s\n", violation_kind_name(vl->items[i].kind),
 		       vl->items[i].detail);

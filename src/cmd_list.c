@@ -51,7 +51,12 @@ int cmd_list(const struct cli_context *ctx, int argc, char **argv)
 			continue;
 		}
 		if (json) {
-			cJSON_AddItemToArray(arr, gateway_view_json(inst, &v));
+			cJSON *o = gateway_view_json(inst, &v);
+			cJSON *g = cJSON_AddArrayToObject(o, "rescues");
+
+			for (size_t j = 0; inst->pinned && j < inst->pins.n_rescues; j++)
+				cJSON_AddItemToArray(g, grant_to_json(&inst->pins.rescues[j]));
+			cJSON_AddItemToArray(arr, o);
 			continue;
 		}
 		if (v.running) {
@@ -61,6 +66,17 @@ int cmd_list(const struct cli_context *ctx, int argc, char **argv)
 		}
 		printf("%-20s %-6u %-11s %-10s %-8s %s\n", profile_label(&inst->profile), v.port,
 		       gateway_view_state(&v), gateway_view_health(&v), pid, up);
+	}
+	for (size_t i = 0; !json && i < set.n; i++) {
+		const struct instance *inst = &set.items[i];
+
+		for (size_t j = 0; inst->pinned && j < inst->pins.n_rescues; j++) {
+			char items[96];
+
+			grant_items_text(inst->pins.rescues[j].items, items, sizeof(items));
+			printf("grant: %s rescues %s (%s)\n", profile_label(&inst->profile),
+			       inst->pins.rescues[j].profile, items);
+		}
 	}
 	if (json) {
 		char *text = cJSON_Print(arr);

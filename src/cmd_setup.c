@@ -23,6 +23,7 @@
 #include "ownership.h"
 #include "pins.h"
 #include "port_probe.h"
+#include "rescue.h"
 #include "service_user.h"
 #include "trust.h"
 
@@ -45,6 +46,11 @@ static void usage(FILE *out)
 	      "                    a dot dir of one, another instance's or openclaw-run's dirs)\n"
 	      "  --accept-config   pin the workspace, gateway.port and explicit ports the\n"
 	      "                    config names now (after the same checks)\n"
+	      "  --rescues P[:workspace]  let this profile rescue profile P from inside its\n"
+	      "                    sandbox: P's control socket (status, logs, restart, stop,\n"
+	      "                    start) and a copy of P's config it may apply after\n"
+	      "                    validation; :workspace adds P's workspace (repeatable)\n"
+	      "  --no-rescues P    revoke that grant (repeatable)\n"
 	      "  --user NAME       as root: the account the gateway runs as, which gets the\n"
 	      "                    files (default: " SERVICE_USER_DEFAULT ", created if missing)\n"
 	      "  -h, --help        show this help\n",
@@ -281,6 +287,8 @@ struct setup_args {
 	const char *user;
 	const char *workspace; /* --workspace, as given */
 	bool accept_config;
+	char **rescues, **no_rescues; /* --rescues SPEC, --no-rescues NAME */
+	size_t n_rescues, n_no_rescues;
 };
 
 /* The part of PATH below DIR ("" for DIR itself); NULL when outside. */
@@ -482,6 +490,8 @@ static int save_pins(const struct cli_context *ctx, struct instance *self, bool 
 		pin.gid = gid;
 		snprintf(pin.user, sizeof(pin.user), "%s", user ? user : SERVICE_USER_DEFAULT);
 	}
+	pin.n_rescues = self->pins.n_rescues;
+	memcpy(pin.rescues, self->pins.rescues, sizeof(pin.rescues));
 	if (host_dirs_resolve(&ctx->env, &dirs, err) < 0 ||
 	    pins_save(dirs.records, p, &pin, err) < 0)
 		return -1;
@@ -517,6 +527,12 @@ static void print_result(const struct instance *self, bool changed, bool first, 
 
 		if (e->port < self->ports.base || e->port > port_block_last(&self->ports))
 			printf("  port      %u (%s)\n", e->port, e->source);
+	}
+	for (size_t i = 0; i < self->pins.n_rescues; i++) {
+		char items[96];
+
+		grant_items_text(self->pins.rescues[i].items, items, sizeof(items));
+		printf("  rescues   %s (%s)\n", self->pins.rescues[i].profile, items);
 	}
 	/* Root hands nothing outside the state dir to the sandbox's account. */
 	if (root && !path_within(p->workspace, p->state_dir) && stat(p->workspace, &st) == 0 &&
@@ -566,6 +582,10 @@ static int run(const struct cli_context *ctx, const struct setup_args *a, struct
 		return EXIT_FAIL;
 	}
 	first = !self->pinned;
+	if (rescue_grants_update(&ctx->env, self, a->rescues, a->n_rescues, a->no_rescues,
+				 a->n_no_rescues, &self->pins, &changed, &err) < 0)
+		return fail(self, &err);
+	changed = false;
 	drop_self(others, self);
 	if (a->accept_config)
 		accept_config_ports(self);
@@ -626,6 +646,8 @@ int cmd_setup(const struct cli_context *ctx, int argc, char **argv)
 	    {"user", required_argument, NULL, 'u'},
 	    {"workspace", required_argument, NULL, 'w'},
 	    {"accept-config", no_argument, NULL, 'A'},
+	    {"rescues", required_argument, NULL, 'R'},
+	    {"no-rescues", required_argument, NULL, 'N'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
@@ -634,7 +656,10 @@ int cmd_setup(const struct cli_context *ctx, int argc, char **argv)
 	struct setup_args a = {0};
 	ocr_error err = {0};
 	int opt, rc;
+	char *grant_specs[2 * (size_t)argc + 2];
 
+	a.rescues = grant_specs;
+	a.no_rescues = grant_specs + argc + 1;
 	while ((opt = getopt_long(argc, argv, "+h", options, NULL)) != -1) {
 		switch (opt) {
 		case 'P':
@@ -649,6 +674,12 @@ int cmd_setup(const struct cli_context *ctx, int argc, char **argv)
 			break;
 		case 'A':
 			a.accept_config = true;
+			break;
+		case 'R':
+			a.rescues[a.n_rescues++] = optarg;
+			break;
+		case 'N':
+			a.no_rescues[a.n_no_rescues++] = optarg;
 			break;
 		case 'h':
 			usage(stdout);

@@ -9,6 +9,7 @@
 #include "cli.h"
 #include "gateway_status.h"
 #include "registry.h"
+#include "rescue.h"
 
 static void usage(FILE *out)
 {
@@ -146,6 +147,8 @@ int cmd_status(const struct cli_context *ctx, int argc, char **argv)
 	}
 	if (json) {
 		cJSON *o = gateway_view_json(&inst, &v);
+
+		rescue_describe_json(o, &ctx->env, &inst);
 		char *text = cJSON_Print(o);
 
 		puts(text);
@@ -153,6 +156,7 @@ int cmd_status(const struct cli_context *ctx, int argc, char **argv)
 		cJSON_Delete(o);
 	} else {
 		print_human(&inst, &v);
+		rescue_describe(stdout, &ctx->env, &inst);
 	}
 	rc = !v.running ? (v.orphan ? EXIT_FAIL : EXIT_STOPPED) : v.ok ? EXIT_OK : EXIT_FAIL;
 out:

@@ -40,7 +40,7 @@ static int put_path(cJSON *o, const char *key, const char *value)
 
 cJSON *pins_to_json(const struct pins *in)
 {
-	cJSON *o = cJSON_CreateObject(), *ports;
+	cJSON *o = cJSON_CreateObject(), *ports, *rescues;
 
 	if (!o || !cJSON_AddNumberToObject(o, "version", PINS_VERSION) ||
 	    put_path(o, "state_dir", in->state_dir) < 0 ||
@@ -61,6 +61,11 @@ cJSON *pins_to_json(const struct pins *in)
 			    !cJSON_AddNumberToObject(o, "uid", in->uid) ||
 			    !cJSON_AddNumberToObject(o, "gid", in->gid)))
 		goto fail;
+	if (in->n_rescues && !(rescues = cJSON_AddArrayToObject(o, "rescues")))
+		goto fail;
+	for (size_t i = 0; i < in->n_rescues; i++)
+		if (!cJSON_AddItemToArray(rescues, grant_to_json(&in->rescues[i])))
+			goto fail;
 	return o;
 fail:
 	cJSON_Delete(o);
@@ -109,6 +114,20 @@ static int get_ports(const cJSON *root, struct port_block *b, ocr_error *err)
 	return 0;
 }
 
+static int get_rescues(const cJSON *root, struct pins *out, ocr_error *err)
+{
+	const cJSON *e;
+
+	cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(root, "rescues"))
+	{
+		if (out->n_rescues >= GRANTS_MAX)
+			return err_set(err, 0, "\"rescues\": more than %d grants", GRANTS_MAX);
+		if (grant_from_json(e, &out->rescues[out->n_rescues++], err) < 0)
+			return err_prefix(err, "\"rescues\"");
+	}
+	return 0;
+}
+
 int pins_from_json(const cJSON *root, struct pins *out, ocr_error *err)
 {
 	unsigned version, uid, gid;
@@ -135,7 +154,7 @@ int pins_from_json(const cJSON *root, struct pins *out, ocr_error *err)
 		out->uid = uid;
 		out->gid = gid;
 	}
-	return 0;
+	return get_rescues(root, out, err);
 }
 
 /* The records are ours alone: a file someone else could have written is not
@@ -172,17 +191,14 @@ static int read_own_file(const char *path, char **text, bool *found, ocr_error *
 	return 0;
 }
 
-int pins_load(const char *records_dir, const struct profile *p, struct pins *out, bool *found,
-	      ocr_error *err)
+int pins_load_file(const char *path, struct pins *out, bool *found, ocr_error *err)
 {
-	char path[PATH_MAX];
 	char *text = NULL;
 	cJSON *root;
 	int rc;
 
 	memset(out, 0, sizeof(*out));
-	if (pins_path(records_dir, p, path, sizeof(path), err) < 0 ||
-	    read_own_file(path, &text, found, err) < 0)
+	if (read_own_file(path, &text, found, err) < 0)
 		return -1;
 	if (!*found)
 		return 0;
@@ -192,8 +208,20 @@ int pins_load(const char *records_dir, const struct profile *p, struct pins *out
 		return err_set(err, 0, "%s: not valid JSON", path);
 	rc = pins_from_json(root, out, err);
 	cJSON_Delete(root);
-	if (rc < 0)
-		return err_prefix(err, "%s", path);
+	return rc < 0 ? err_prefix(err, "%s", path) : 0;
+}
+
+int pins_load(const char *records_dir, const struct profile *p, struct pins *out, bool *found,
+	      ocr_error *err)
+{
+	char path[PATH_MAX];
+
+	memset(out, 0, sizeof(*out));
+	if (pins_path(records_dir, p, path, sizeof(path), err) < 0 ||
+	    pins_load_file(path, out, found, err) < 0)
+		return -1;
+	if (!*found)
+		return 0;
 	/* One profile name in two places is two instances: a record made for
 	 * another state dir (a hash collision) is not this one's. */
 	if (strcmp(out->state_dir, p->state_dir) != 0) {

@@ -16,6 +16,7 @@
 #include <sys/types.h>
 
 #include "error.h"
+#include "grant.h"
 #include "ports.h"
 #include "profile.h"
 
@@ -34,6 +35,9 @@ struct pins {
 	uid_t uid;
 	gid_t gid;
 	char user[PINS_USER_MAX];
+	/* Profiles this one may rescue (grant.h); absent in older records. */
+	size_t n_rescues;
+	struct grant rescues[GRANTS_MAX];
 };
 
 /* <records>/profiles/<name>-<fnv32(state dir)>.json */
@@ -46,6 +50,9 @@ int pins_load(const char *records_dir, const struct profile *p, struct pins *out
 	      ocr_error *err);
 int pins_save(const char *records_dir, const struct profile *p, const struct pins *in,
 	      ocr_error *err);
+
+/* One record file read as pins_load() does (for scanning the records). */
+int pins_load_file(const char *path, struct pins *out, bool *found, ocr_error *err);
 
 /* Pure halves, for tests. */
 cJSON *pins_to_json(const struct pins *in);

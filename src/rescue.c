@@ -1,0 +1,272 @@
+/* Rescue grants on the host (see rescue.h). */
+#include "rescue.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "host_dirs.h"
+#include "registry.h"
+#include "runtime.h"
+
+/* Another profile, as setup would find it: the caller's OPENCLAW_* path
+ * overrides are its own profile's, not the target's. */
+static int load_target(const struct env_view *env, const char *name, struct instance *out,
+		       ocr_error *err)
+{
+	struct env_view plain = *env;
+
+	plain.state_dir = plain.config_path = plain.workspace_dir = plain.gateway_port = NULL;
+	if (instance_load(strcmp(name, "default") == 0 ? NULL : name, &plain, 0, out, err) < 0)
+		return err_prefix(err, "--rescues %s", name);
+	if (!out->pinned) {
+		instance_release(out);
+		return err_set(err, 0,
+			       "--rescues %s: profile %s does not exist here (no records of "
+			       "openclaw-run: run `openclaw-run --profile %s setup` first)",
+			       name, name, name);
+	}
+	return 0;
+}
+
+static int add_one(const struct env_view *env, const struct instance *self, const char *spec,
+		   struct pins *pins, bool *changed, ocr_error *err)
+{
+	char name[PROFILE_NAME_MAX + 1];
+	struct instance target = {0};
+	unsigned items;
+	int rc;
+
+	if (grant_parse(spec, name, sizeof(name), &items, err) < 0)
+		return err_prefix(err, "--rescues");
+	if (strcmp(name, profile_label(&self->profile)) == 0)
+		return err_set(err, 0, "--rescues %s: a profile cannot rescue itself", name);
+	if (load_target(env, name, &target, err) < 0)
+		return -1;
+	if (strcmp(target.profile.state_dir, self->profile.state_dir) == 0) {
+		instance_release(&target);
+		return err_set(err, 0, "--rescues %s: that is this profile (state dir %s)", name,
+			       self->profile.state_dir);
+	}
+	rc = grant_list_set(pins->rescues, &pins->n_rescues, name, target.profile.state_dir, items,
+			    err);
+	instance_release(&target);
+	if (rc > 0)
+		*changed = true;
+	return rc < 0 ? err_prefix(err, "--rescues %s", spec) : 0;
+}
+
+int rescue_grants_update(const struct env_view *env, const struct instance *self, char *const *add,
+			 size_t n_add, char *const *del, size_t n_del, struct pins *pins,
+			 bool *changed, ocr_error *err)
+{
+	*changed = false;
+	for (size_t i = 0; i < n_del; i++) {
+		/* By name alone: a grant to a profile since removed must go too. */
+		for (size_t j = 0; j < pins->n_rescues;) {
+			if (strcmp(pins->rescues[j].profile, del[i]) == 0) {
+				memmove(&pins->rescues[j], &pins->rescues[j + 1],
+					(pins->n_rescues - j - 1) * sizeof(pins->rescues[0]));
+				pins->n_rescues--;
+				*changed = true;
+			} else {
+				j++;
+			}
+		}
+	}
+	for (size_t i = 0; i < n_add; i++)
+		if (add_one(env, self, add[i], pins, changed, err) < 0)
+			return -1;
+	return 0;
+}
+
+/* "<label>-<8 hex>.json" of a record: the label, when the name is one. */
+static bool record_label(const char *file, char *label, size_t len)
+{
+	size_t n = strlen(file);
+
+	if (n < 15 || strcmp(file + n - 5, ".json") != 0 || file[n - 14] != '-' || n - 14 >= len)
+		return false;
+	memcpy(label, file, n - 14);
+	label[n - 14] = '\0';
+	return true;
+}
+
+static void take_rescuer(const char *label, const struct pins *pin, const struct profile *target,
+			 struct rescuer *out, size_t max, size_t *n)
+{
+	const char *tlabel = profile_label(target);
+
+	for (size_t i = 0; i < pin->n_rescues && *n < max; i++) {
+		const struct grant *g = &pin->rescues[i];
+		struct rescuer *r = &out[*n];
+
+		if (strcmp(g->profile, tlabel) != 0 || strcmp(g->state_dir, target->state_dir) != 0)
+			continue;
+		memset(r, 0, sizeof(*r));
+		snprintf(r->label, sizeof(r->label), "%s", label);
+		snprintf(r->state_dir, sizeof(r->state_dir), "%s", pin->state_dir);
+		r->uid = pin->has_ids ? pin->uid : geteuid();
+		r->gid = pin->has_ids ? pin->gid : getegid();
+		r->items = g->items;
+		(*n)++;
+	}
+}
+
+int rescue_find_rescuers(const char *records_dir, const struct profile *target, struct rescuer *out,
+			 size_t max, size_t *n, ocr_error *err)
+{
+	char dir[PATH_MAX], path[PATH_MAX], label[PROFILE_NAME_MAX + 1];
+	struct dirent *de;
+	DIR *d;
+
+	*n = 0;
+	if (snprintf(dir, sizeof(dir), "%s/profiles", records_dir) >= (int)sizeof(dir))
+		return err_set(err, ENAMETOOLONG, "%s/profiles", records_dir);
+	d = opendir(dir);
+	if (!d)
+		return errno == ENOENT ? 0 : err_set(err, errno, "open %s", dir);
+	while ((de = readdir(d)) != NULL && *n < max) {
+		struct pins pin;
+		bool found;
+		ocr_error skip = {0};
+		char want[PROFILE_NAME_MAX + 32];
+
+		if (!record_label(de->d_name, label, sizeof(label)) ||
+		    snprintf(path, sizeof(path), "%s/%s", dir, de->d_name) >= (int)sizeof(path))
+			continue;
+		/* A record that is not ours, or one of another state dir's
+		 * profile under this name, grants nothing. */
+		if (pins_load_file(path, &pin, &found, &skip) < 0 || !found)
+			continue;
+		snprintf(want, sizeof(want), "%s-%08x.json", label, pins_hash(pin.state_dir));
+		if (strcmp(want, de->d_name) != 0)
+			continue;
+		take_rescuer(label, &pin, target, out, max, n);
+	}
+	closedir(d);
+	return 0;
+}
+
+int rescue_grant_dir(const char *rescuer_label, const char *rescuer_state, const char *target_label,
+		     const char *target_state, char *buf, size_t len, ocr_error *err)
+{
+	struct profile p = {0};
+	struct runtime_paths rp;
+
+	/* Only the runtime dir is wanted: it depends on the caller, not on P. */
+	snprintf(p.state_dir, sizeof(p.state_dir), "%s", rescuer_state);
+	if (runtime_paths_for(&p, &rp, err) < 0)
+		return -1;
+	if (snprintf(buf, len, "%s/rescue/%s-%08x/%s-%08x", rp.dir, rescuer_label,
+		     pins_hash(rescuer_state), target_label, pins_hash(target_state)) >= (int)len)
+		return err_set(err, ENAMETOOLONG, "grant dir of %s over %s", rescuer_label,
+			       target_label);
+	return 0;
+}
+
+/* DIR exists as a directory of ours that nobody else may write, or is
+ * made so. */
+static int own_dir(const char *dir, ocr_error *err)
+{
+	struct stat st;
+
+	if (mkdir(dir, 0755) < 0 && errno != EEXIST)
+		return err_set(err, errno, "create %s", dir);
+	if (lstat(dir, &st) < 0)
+		return err_set(err, errno, "%s", dir);
+	if (!S_ISDIR(st.st_mode) || st.st_uid != geteuid() || (st.st_mode & 022))
+		return err_set(err, EPERM,
+			       "%s: not a directory of uid %u that only it may write (a grant "
+			       "directory must be the launcher's)",
+			       dir, (unsigned)geteuid());
+	return 0;
+}
+
+int rescue_grant_dir_prepare(const char *dir, uid_t uid, gid_t gid, ocr_error *err)
+{
+	char buf[PATH_MAX];
+	char *cut[2];
+	int fd, rc = 0;
+	struct stat st;
+
+	/* <rt>/rescue, <rt>/rescue/<rescuer>, then DIR itself. */
+	snprintf(buf, sizeof(buf), "%s", dir);
+	cut[1] = strrchr(buf, '/');
+	*cut[1] = '\0';
+	cut[0] = strrchr(buf, '/');
+	*cut[0] = '\0';
+	if (own_dir(buf, err) < 0)
+		return -1;
+	*cut[0] = '/';
+	if (own_dir(buf, err) < 0)
+		return -1;
+	*cut[1] = '/';
+	if (own_dir(buf, err) < 0)
+		return -1;
+	fd = open(dir, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return err_set(err, errno, "open %s", dir);
+	if (mkdirat(fd, RESCUE_CONFIG_DIR, 0700) < 0 && errno != EEXIST)
+		rc = err_set(err, errno, "create %s/" RESCUE_CONFIG_DIR, dir);
+	else if (fstatat(fd, RESCUE_CONFIG_DIR, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+		 !S_ISDIR(st.st_mode))
+		rc = err_set(err, ENOTDIR, "%s/" RESCUE_CONFIG_DIR, dir);
+	else if ((st.st_uid != uid || st.st_gid != gid) &&
+		 fchownat(fd, RESCUE_CONFIG_DIR, uid, gid, AT_SYMLINK_NOFOLLOW) < 0)
+		rc = err_set(err, errno, "chown %s/" RESCUE_CONFIG_DIR, dir);
+	close(fd);
+	return rc;
+}
+
+static size_t rescuers_of(const struct env_view *env, const struct instance *inst,
+			  struct rescuer *out, size_t max)
+{
+	struct host_dirs dirs;
+	ocr_error err = {0};
+	size_t n = 0;
+
+	if (host_dirs_resolve(env, &dirs, &err) < 0 ||
+	    rescue_find_rescuers(dirs.records, &inst->profile, out, max, &n, &err) < 0)
+		return 0;
+	return n;
+}
+
+void rescue_describe(FILE *out, const struct env_view *env, const struct instance *inst)
+{
+	struct rescuer r[RESCUERS_MAX];
+	size_t n = rescuers_of(env, inst, r, RESCUERS_MAX);
+	char items[96];
+
+	for (size_t i = 0; inst->pinned && i < inst->pins.n_rescues; i++) {
+		grant_items_text(inst->pins.rescues[i].items, items, sizeof(items));
+		fprintf(out, "  rescues  %s (%s)\n", inst->pins.rescues[i].profile, items);
+	}
+	for (size_t i = 0; i < n; i++) {
+		grant_items_text(r[i].items, items, sizeof(items));
+		fprintf(out, "  rescuer  %s may rescue it (%s)\n", r[i].label, items);
+	}
+}
+
+void rescue_describe_json(cJSON *o, const struct env_view *env, const struct instance *inst)
+{
+	struct rescuer r[RESCUERS_MAX];
+	size_t n = rescuers_of(env, inst, r, RESCUERS_MAX);
+	cJSON *arr = cJSON_AddArrayToObject(o, "rescues");
+
+	for (size_t i = 0; inst->pinned && i < inst->pins.n_rescues; i++)
+		cJSON_AddItemToArray(arr, grant_to_json(&inst->pins.rescues[i]));
+	arr = cJSON_AddArrayToObject(o, "rescued_by");
+	for (size_t i = 0; i < n; i++) {
+		struct grant g = {.items = r[i].items};
+
+		snprintf(g.profile, sizeof(g.profile), "%s", r[i].label);
+		snprintf(g.state_dir, sizeof(g.state_dir), "%s", r[i].state_dir);
+		cJSON_AddItemToArray(arr, grant_to_json(&g));
+	}
+}

@@ -1,0 +1,73 @@
+/* Rescue grants on the host (grant.h says what a grant is): setting them
+ * in the rescuer's records, finding who may rescue a target, and the
+ * per-grant directory both sides meet in.
+ *
+ * The grant directory, <runtime dir>/rescue/<rescuer>-<hash>/<target>-<hash>
+ * (owned by the launcher, mode 0755), holds the target supervisor's
+ * control socket (control.sock, owned by the rescuer's sandbox account,
+ * 0600) and config/ (the rescuer's copy of the target's config, owned by
+ * that account, 0700). It is bound into the rescuer's sandbox alone, at
+ * RESCUE_SANDBOX_DIR/<target>: no other sandbox has it in its mount
+ * namespace, which is what tells the rescuer's sandbox from another
+ * profile's when both run as the same host account (see control_server.h). */
+#ifndef OCR_RESCUE_H
+#define OCR_RESCUE_H
+
+#include <cjson/cJSON.h>
+#include <limits.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <sys/types.h>
+
+#include "error.h"
+#include "grant.h"
+#include "pins.h"
+#include "profile.h"
+
+/* Where a rescuer's sandbox finds its grants; the launcher sets
+ * RESCUE_ENV to it in that sandbox. */
+#define RESCUE_SANDBOX_DIR "/run/openclaw-run/rescue"
+#define RESCUE_ENV	   "OPENCLAW_RUN_RESCUE_DIR"
+#define RESCUE_SOCKET	   "control.sock"
+#define RESCUE_CONFIG_DIR  "config"
+
+struct registry_instance_ref;
+struct instance;
+
+/* ADD ("main", "main:workspace") and DEL (profile names) applied to
+ * PINS->rescues of SELF. A target must be a set-up profile of this user
+ * (its launcher records exist) and not SELF. *CHANGED says whether the
+ * list changed. Writes nothing. */
+int rescue_grants_update(const struct env_view *env, const struct instance *self, char *const *add,
+			 size_t n_add, char *const *del, size_t n_del, struct pins *pins,
+			 bool *changed, ocr_error *err);
+
+struct rescuer {
+	char label[PROFILE_NAME_MAX + 1];
+	char state_dir[PATH_MAX];
+	uid_t uid; /* the host account its sandbox runs as */
+	gid_t gid;
+	unsigned items;
+};
+
+#define RESCUERS_MAX 8
+
+/* Every profile whose records grant it TARGET (by label and state dir). */
+int rescue_find_rescuers(const char *records_dir, const struct profile *target, struct rescuer *out,
+			 size_t max, size_t *n, ocr_error *err);
+
+/* The grant directory of RESCUER over TARGET (labels and state dirs). */
+int rescue_grant_dir(const char *rescuer_label, const char *rescuer_state, const char *target_label,
+		     const char *target_state, char *buf, size_t len, ocr_error *err);
+/* Creates it (and config/ for UID:GID) when missing; insists on what it
+ * finds: directories, no links, the launcher's own above config/. */
+int rescue_grant_dir_prepare(const char *dir, uid_t uid, gid_t gid, ocr_error *err);
+
+/* "  rescues    main (control, logs, config)" for each grant INST holds and
+ * "  rescued by rescue (...)" for each profile that holds one on INST. */
+void rescue_describe(FILE *out, const struct env_view *env, const struct instance *inst);
+/* The same as JSON: {"rescues": [...], "rescued_by": [...]} added to O. */
+void rescue_describe_json(cJSON *o, const struct env_view *env, const struct instance *inst);
+
+#endif
