@@ -160,9 +160,11 @@ int cli_check_drift(const struct instance *inst, const char *cmd, bool refuse)
 			   "to start until a person accepts it:",
 			   cmd, label);
 	else
-		cli_warnf("%s: profile %s: the config disagrees with what setup pinned; running on "
-			  "the pinned values:",
-			  cmd, label);
+		cli_warnf("%s: profile %s: the config disagrees with what setup pinned (%s):", cmd,
+			  label,
+			  strcmp(cmd, "exec") == 0 ? "running on the pinned values"
+						   : "the gateway will not start until a person "
+						     "accepts it");
 	trust_drift_print(stderr, d, n < TRUST_DRIFT_MAX ? n : TRUST_DRIFT_MAX);
 	return refuse ? -1 : 0;
 }

@@ -141,6 +141,10 @@ int cmd_status(const struct cli_context *ctx, int argc, char **argv)
 		err_print(&err);
 		return EXIT_USAGE;
 	}
+	/* What would stop the next start, said now: drift, a broken config,
+	 * files the sandbox's account cannot use. */
+	cli_check_drift(&inst, "status", false);
+	cli_check_ownership(&inst, "status", false);
 	if (gateway_view_get(&inst, &hp, true, &v, &err) < 0) {
 		err_print(&err);
 		goto out;

@@ -152,7 +152,8 @@ static void on_signal(struct sup *s, int sig, int code)
 	 * terminal window), not a restart request (`restart` and kill send it
 	 * from a process): stop cleanly instead of restarting into a dead tty. */
 	if (sig == SIGHUP && code == SI_KERNEL) {
-		sup_say(s, "the terminal hung up: stopping the gateway (grace %d s)", s->o->grace_s);
+		sup_say(s, "the terminal hung up: stopping the gateway (grace %d s)",
+			s->o->grace_s);
 		sig = SIGTERM;
 	}
 	switch (sig) {

