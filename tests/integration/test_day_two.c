@@ -62,9 +62,14 @@ Test(day_two, foreign_files_are_found_and_given_back)
 	gw_cleanup(&g);
 }
 
+/* setup of PROFILE with OPENCLAW_STATE_DIR / OPENCLAW_CONFIG_PATH, on the
+ * grid block OFFSET blocks above the test's own (never upstream's default
+ * ports, which a real gateway on this host may hold). */
 static void setup_env(struct gw *g, const char *profile, const char *state, const char *config,
-		      int want)
+		      unsigned offset, int want)
 {
+	char port[16];
+
 	char s[PATH_MAX + 32], c[PATH_MAX + 32];
 	char *env[3] = {NULL};
 	struct run_result r;
@@ -80,7 +85,8 @@ static void setup_env(struct gw *g, const char *profile, const char *state, cons
 	}
 	g->launcher_env[0] = env[0];
 	g->launcher_env[1] = env[1];
-	cr_assert_eq(gw_ocr(g, &r, "--profile", profile, "setup", NULL), 0);
+	snprintf(port, sizeof(port), "%u", g->base + offset * 120);
+	cr_assert_eq(gw_ocr(g, &r, "--profile", profile, "setup", "--port", port, NULL), 0);
 	expect(&r, want);
 	run_result_free(&r);
 	g->launcher_env[0] = g->launcher_env[1] = NULL;
@@ -94,8 +100,8 @@ Test(day_two, the_seed_layouts_work)
 	struct run_result r;
 
 	gw_init(&g, "main"); /* profiles layout: ~/.openclaw-main */
-	setup_env(&g, "rescue", ".openclaw-rescue", ".openclaw/rescue.json", 0);
-	setup_env(&g, "third", ".openclaw-third", ".openclaw/third.json", 0);
+	setup_env(&g, "rescue", ".openclaw-rescue", ".openclaw/rescue.json", 1, 0);
+	setup_env(&g, "third", ".openclaw-third", ".openclaw/third.json", 2, 0);
 	cr_assert_eq(gw_ocr(&g, &r, "list", NULL), 0);
 	expect(&r, 0);
 	cr_assert_null(strstr(r.out, "default"), "phantom default: %s", r.out);
@@ -121,7 +127,9 @@ Test(day_two, the_seed_layouts_work)
 	cr_assert_str_eq(r.out, "done\n", "%s", r.err);
 	run_result_free(&r);
 	/* The default profile on top, the classic way: still no clash. */
-	cr_assert_eq(gw_ocr(&g, &r, "setup", NULL), 0);
+	char port[16];
+	snprintf(port, sizeof(port), "%u", g.base + 3 * 120);
+	cr_assert_eq(gw_ocr(&g, &r, "setup", "--port", port, NULL), 0);
 	expect(&r, 1); /* ~/.openclaw now holds others' configs: refused, named */
 	cr_assert(strstr(r.err, "rescue.json") || strstr(r.err, "nested"), "%s", r.err);
 	run_result_free(&r);
