@@ -269,9 +269,25 @@ static const char *tmpfs_data(const struct sandbox *sb, const char *mode, char *
 	return buf;
 }
 
+/* A file replaced by rename since we opened it (useradd rewriting
+ * /etc/passwd on the host) leaves us an unlinked inode, which the kernel
+ * will not bind (ENOENT): bind what the path names now, once. */
+static int bind_again(const struct sb_mount *m, const char *target)
+{
+	char fdpath[64];
+	cleanup_close int fd = open_src(m);
+
+	if (fd < 0)
+		return -1;
+	snprintf(fdpath, sizeof(fdpath), "/proc/self/fd/%d", fd);
+	return mount(fdpath, target, NULL, MS_BIND, NULL);
+}
+
 static int attach(const struct sandbox *sb, struct sb_mount *m, bool nodev_ok,
 		  struct sandbox_error *err)
 {
+	int rc;
+
 	char target[PATH_MAX], fdpath[64], data[96];
 
 	if (m->missing)
@@ -287,13 +303,13 @@ static int attach(const struct sandbox *sb, struct sb_mount *m, bool nodev_ok,
 		return 0;
 	}
 	if (m->tree_fd >= 0) {
-		if (move_mount(m->tree_fd, "", AT_FDCWD, target, MOVE_MOUNT_F_EMPTY_PATH) < 0)
-			return sandbox_error_set(err, errno, "sandbox: bind %s", m->dst);
+		rc = move_mount(m->tree_fd, "", AT_FDCWD, target, MOVE_MOUNT_F_EMPTY_PATH);
 	} else {
 		snprintf(fdpath, sizeof(fdpath), "/proc/self/fd/%d", m->path_fd);
-		if (mount(fdpath, target, NULL, MS_BIND | MS_REC, NULL) < 0)
-			return sandbox_error_set(err, errno, "sandbox: bind %s", m->dst);
+		rc = mount(fdpath, target, NULL, MS_BIND | MS_REC, NULL);
 	}
+	if (rc < 0 && !(errno == ENOENT && !m->is_dir && bind_again(m, target) == 0))
+		return sandbox_error_set(err, errno, "sandbox: bind %s", m->dst);
 	if (nodev_ok) /* device nodes: nodev would make them useless */
 		return 0;
 	return restrict_mount(target, m->kind == SANDBOX_MOUNT_BIND_RO, err);
