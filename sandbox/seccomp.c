@@ -201,7 +201,7 @@ static int parse_line(scmp_filter_ctx ctx, struct parse_state *ps, char *text,
 	bool has_comment = false;
 	char *w[MAX_WORDS];
 	int n = 0, nr, rc, first_arg, n_cmp = 0;
-	uint32_t action;
+	uint32_t action = 0;
 	struct scmp_arg_cmp cmp[MAX_CONDS];
 
 	if (comment) {
