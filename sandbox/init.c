@@ -27,7 +27,10 @@
 #define CLOSE_RANGE_CLOEXEC (1U << 2)
 #endif
 
-static const int forwarded_signals[] = {SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2};
+/* Never SIGUSR1: Node starts its inspector (a debugger listening on
+ * 127.0.0.1:9229) on SIGUSR1 when nothing handles it. The launcher blocked
+ * it around clone(), so a SIGUSR1 sent to init stays pending, unforwarded. */
+static const int forwarded_signals[] = {SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR2};
 
 __attribute__((noreturn)) static void child_fail(int status_fd, const struct sandbox_error *err)
 {

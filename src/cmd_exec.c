@@ -18,6 +18,8 @@
 
 #define MAX_LIST 64
 
+/* SIGUSR1 is taken (so it cannot kill us) but never passed on: it would open
+ * Node's inspector in a node command. */
 static const int forwarded[] = {SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2};
 
 static void usage(FILE *out)
@@ -208,6 +210,8 @@ static int supervise(struct sandbox *sb, const sigset_t *set)
 			sandbox_kill(sb, &err);
 			sig = SIGCHLD;
 		}
+		if (sig == SIGUSR1)
+			continue;
 		if (sig != SIGCHLD) {
 			if (sandbox_signal(sb, sig, &err) < 0 && err.errnum != ESRCH)
 				err_print(&err);

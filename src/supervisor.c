@@ -186,6 +186,22 @@ static void on_signal(struct sup *s, int sig, int code)
 			sup_start_gateway(s);
 		}
 		break;
+	case SIGUSR2:
+		/* Upstream's own restart signal: the gateway restarts in-process
+		 * (OPENCLAW_NO_RESPAWN=1 keeps it in our pid), if its config
+		 * allows (commands.restart). */
+		if (s->sb && s->kind == RUN_GATEWAY && s->stopping == STOP_NONE) {
+			ocr_error err = {0};
+
+			sup_say(s, "SIGUSR2: passed to the gateway (its in-process restart)");
+			sandbox_signal(s->sb, SIGUSR2, &err);
+		}
+		break;
+	case SIGUSR1:
+		/* Never passed on: Node opens its inspector on SIGUSR1. */
+		sup_say(s, "SIGUSR1 ignored: it would open Node's debugger in the gateway; "
+			   "`openclaw-run restart` (SIGHUP) or SIGUSR2 restart it");
+		break;
 	case SIGCHLD:
 		reap_children(s);
 		break;
@@ -336,6 +352,8 @@ int supervisor_block_signals(ocr_error *err)
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGHUP);
 	sigaddset(&set, SIGCHLD);
+	sigaddset(&set, SIGUSR1);
+	sigaddset(&set, SIGUSR2);
 	/* A vanished --detach caller must not kill us through its pipe. */
 	sigaddset(&set, SIGPIPE);
 	if (sigprocmask(SIG_BLOCK, &set, NULL) < 0)
@@ -401,6 +419,8 @@ int supervisor_run(const struct supervisor_opts *o)
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGHUP);
 	sigaddset(&set, SIGCHLD);
+	sigaddset(&set, SIGUSR1);
+	sigaddset(&set, SIGUSR2);
 	s.sigfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
 	if (s.sigfd < 0) {
 		sup_say(&s, "signalfd: %s", strerror(errno));

@@ -113,8 +113,10 @@ struct supervisor_opts {
 };
 
 /* Runs until the gateway is stopped or given up on; returns the exit code.
- * The caller has blocked SIGTERM, SIGINT, SIGHUP and SIGCHLD (supervisor_
- * block_signals) before anything else started. */
+ * The caller has blocked SIGTERM, SIGINT, SIGHUP, SIGCHLD, SIGUSR1 and
+ * SIGUSR2 (supervisor_block_signals) before anything else started. SIGUSR2
+ * is passed to the gateway (upstream's in-process restart); SIGUSR1 never
+ * is: Node opens its inspector on it. */
 int supervisor_run(const struct supervisor_opts *o);
 int supervisor_block_signals(ocr_error *err);
 

@@ -22,6 +22,8 @@
  *                        fix (exit78 runs normally afterwards) | fail (exit 1)
  *                        | nothing (default: exit 0 without fixing)
  *
+ * SIGUSR1 and SIGUSR2 are logged ("got SIGUSR2").
+ *
  * Files in the state dir: fake-gateway.log (one line per start/stop/doctor),
  * fake-gateway.env (the environment it got), fake-gateway.pid,
  * fake-config-fixed (the doctor "fixed" the config). */
@@ -49,7 +51,17 @@ const char *__asan_default_options(void)
 	return "detect_leaks=0";
 }
 
-static volatile sig_atomic_t got_term;
+static volatile sig_atomic_t got_term, got_usr1, got_usr2;
+
+/* SIGUSR1 would open Node's inspector in the real gateway, SIGUSR2 is its
+ * restart signal: the tests look for what arrived. */
+static void on_usr(int sig)
+{
+	if (sig == SIGUSR1)
+		got_usr1 = 1;
+	else
+		got_usr2 = 1;
+}
 
 static void on_term(int sig)
 {
@@ -266,6 +278,9 @@ int main(int argc, char **argv)
 	sigaction(SIGTERM, &sa, NULL);
 	sa.sa_handler = on_term;
 	sigaction(SIGINT, &sa, NULL);
+	sa.sa_handler = on_usr;
+	sigaction(SIGUSR1, &sa, NULL);
+	sigaction(SIGUSR2, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
 	usleep((useconds_t)env_long("FAKE_LISTEN_DELAY_MS", 0) * 1000);
@@ -300,6 +315,10 @@ int main(int argc, char **argv)
 			signal(SIGTERM, SIG_IGN);
 			for (;;)
 				pause();
+		}
+		if (got_usr1 || got_usr2) {
+			log_line("got %s", got_usr1 ? "SIGUSR1" : "SIGUSR2");
+			got_usr1 = got_usr2 = 0;
 		}
 		if (poll(&p, 1, 200) > 0) {
 			int c = accept4(s, NULL, NULL, SOCK_CLOEXEC);

@@ -288,3 +288,30 @@ Test(health, sd_notify_tells_systemd)
 	free(buf);
 	gw_cleanup(&g);
 }
+
+Test(health, sigusr2_reaches_the_gateway_and_sigusr1_never_does)
+{
+	struct gw g;
+
+	gw_init(&g, "main");
+	pid_t launcher = gw_start(&g, NULL);
+	cr_assert_eq(gw_wait_status(&g, 0, 120), 0, "%s", gw_launcher_log(&g, 0));
+	pid_t init = gw_status_pid(&g, "init_pid");
+	/* SIGUSR1 would open Node's inspector: neither the supervisor nor the
+	 * sandbox's init passes it on, and it kills neither. */
+	kill(launcher, SIGUSR1);
+	kill(init, SIGUSR1);
+	kill(launcher, SIGUSR2);
+	long deadline = gw_now_ms() + 30000;
+	while (gw_fake_log_count(&g, "got SIGUSR2") < 1 && gw_now_ms() < deadline)
+		gw_sleep_ms(100);
+	cr_assert_eq(gw_fake_log_count(&g, "got SIGUSR2"), 1, "%s", gw_launcher_log(&g, 0));
+	gw_sleep_ms(1000);
+	cr_assert_eq(gw_fake_log_count(&g, "got SIGUSR1"), 0);
+	cr_assert_eq(gw_wait_status(&g, 0, 10), 0);
+	cr_assert(gw_pid_alive(launcher));
+	char *log = gw_launcher_log(&g, 0);
+	cr_assert(strstr(log, "SIGUSR1 ignored"), "%s", log);
+	free(log);
+	gw_cleanup(&g);
+}
