@@ -142,6 +142,15 @@ Test(real_gateway, main_and_rescue_at_once, .timeout = 900)
 	pid_t im = (pid_t)gw_json_num(sm, "init_pid"), ir = (pid_t)gw_json_num(sr, "init_pid");
 	cr_assert_eq(gw_json_num(cJSON_GetObjectItem(sm, "readyz"), "status"), 200);
 	cr_assert_eq(gw_json_num(cJSON_GetObjectItem(sr, "readyz"), "status"), 200);
+	/* Upstream's three probes, each read from the real gateway's JSON. */
+	cr_assert(cJSON_IsTrue(cJSON_GetObjectItem(sm, "live")));
+	cr_assert(cJSON_IsTrue(cJSON_GetObjectItem(sm, "started")));
+	cr_assert(cJSON_IsTrue(cJSON_GetObjectItem(sm, "ready")));
+	cr_assert(cJSON_IsFalse(cJSON_GetObjectItem(sm, "startup_fallback")),
+		  "this gateway has /startupz");
+	cr_assert_eq(gw_json_num(cJSON_GetObjectItem(sm, "startupz"), "status"), 200);
+	cr_assert_eq(cJSON_GetArraySize(cJSON_GetObjectItem(sm, "failing")), 0);
+	cr_assert_str_eq(cJSON_GetObjectItem(sm, "health")->valuestring, "healthy");
 	cJSON_Delete(sm);
 	cJSON_Delete(sr);
 	cr_assert(cm > 0 && cr > 0 && im > 0 && ir > 0);
@@ -167,6 +176,44 @@ Test(real_gateway, main_and_rescue_at_once, .timeout = 900)
 	cr_assert_eq(res.exit_code, 0, "%s%s", res.out, res.err);
 	cr_assert(strstr(res.out, "OK"), "openclaw gateway health: %s%s", res.out, res.err);
 	run_result_free(&res);
+
+	/* Upstream's own restart, from inside the profile's sandbox, must leave
+	 * a running, healthy gateway under the same supervisor: with
+	 * OPENCLAW_SUPERVISOR_MODE=external and OPENCLAW_NO_RESPAWN=1 it never
+	 * exits to be respawned by a service manager that is not there. */
+	pid_t rescue_sup = gw_status_pid(&r, "supervisor_pid");
+	cr_assert_eq(gw_ocr(&r, &res, "--profile", "rescue", "exec", "--gateway-prefix", prefix,
+			    "--", "openclaw", "gateway", "restart", NULL),
+		     0);
+	cr_log_info("openclaw gateway restart in the sandbox: exit %d: %s%s", res.exit_code,
+		    res.out, res.err);
+	run_result_free(&res);
+	gw_sleep_ms(3000);
+	cr_assert_eq(gw_wait_status(&r, 0, 240), 0,
+		     "rescue not healthy after `openclaw gateway "
+		     "restart`");
+	cr_assert_eq(gw_status_pid(&r, "supervisor_pid"), rescue_sup);
+	/* And upstream's `gateway stop` defers to us instead of stopping it. */
+	cr_assert_eq(gw_ocr(&r, &res, "--profile", "rescue", "exec", "--gateway-prefix", prefix,
+			    "--", "openclaw", "gateway", "stop", "--force", NULL),
+		     0);
+	cr_assert_neq(res.exit_code, 0, "%s%s", res.out, res.err);
+	cr_assert(strstr(res.out, "external supervisor") || strstr(res.err, "external supervisor"),
+		  "%s%s", res.out, res.err);
+	run_result_free(&res);
+	cr_assert_eq(gw_wait_status(&r, 0, 30), 0);
+
+	/* Our own restart: same supervisor, counted, exit 0 once started. */
+	cr_assert_eq(gw_ocr(&r, &res, "--profile", "rescue", "restart", NULL), 0);
+	cr_assert_eq(res.exit_code, 0, "%s%s", res.out, res.err);
+	run_result_free(&res);
+	cJSON *after = gw_status_json(&r, NULL);
+	cr_assert_eq(gw_json_num(after, "supervisor_pid"), rescue_sup);
+	cr_assert_eq(gw_json_num(after, "restarts"), 1);
+	cr_assert(cJSON_IsTrue(cJSON_GetObjectItem(after, "started")));
+	ir = (pid_t)gw_json_num(after, "init_pid");
+	cr = (pid_t)gw_json_num(after, "child_pid");
+	cJSON_Delete(after);
 
 	/* The host's /tmp got nothing from them. */
 	char *tmp_after = tmp_openclaw_entries();
