@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "port_probe.h"
 #include "gateway_status.h"
 #include "registry.h"
 #include "rescue.h"
@@ -105,8 +106,15 @@ static void print_human(const struct instance *inst, const struct gateway_view *
 		       v->health.v.failing[0] ? v->health.v.failing : "/readyz says not ready");
 	putchar('\n');
 	printf("  pids     supervisor %ld", (long)gateway_view_supervisor_pid(v));
-	if (v->st.init_pid)
+	if (v->st.init_pid) {
+		pid_t listener = port_listener_in_tree(v->port, v->st.init_pid);
+
 		printf(", sandbox %ld, gateway %ld", (long)v->st.init_pid, (long)v->st.child_pid);
+		/* The process `ss -ltnp` shows on the port, when it is not the
+		 * gateway's first process itself. */
+		if (listener > 0 && listener != v->st.child_pid)
+			printf(", listening on %u: %ld", v->port, (long)listener);
+	}
 	putchar('\n');
 	runtime_format_duration(gateway_view_uptime(v), up, sizeof(up));
 	printf("  uptime   %s, restarts %u", up, v->st.restarts);
@@ -151,6 +159,9 @@ int cmd_status(const struct cli_context *ctx, int argc, char **argv)
 	}
 	if (json) {
 		cJSON *o = gateway_view_json(&inst, &v);
+		pid_t listener = v.st.init_pid ? port_listener_in_tree(v.port, v.st.init_pid) : 0;
+
+		cJSON_AddNumberToObject(o, "listener_pid", listener);
 
 		rescue_describe_json(o, &ctx->env, &inst);
 		char *text = cJSON_Print(o);

@@ -65,6 +65,78 @@ static unsigned long listener_inode(const char *table, unsigned port)
 	return inode;
 }
 
+static bool has_socket(pid_t pid, const char *want)
+{
+	char path[128], target[64];
+	struct dirent *fe;
+	bool found = false;
+	DIR *fds;
+
+	snprintf(path, sizeof(path), "/proc/%d/fd", (int)pid);
+	fds = opendir(path);
+	if (!fds)
+		return false;
+	while (!found && (fe = readdir(fds)) != NULL) {
+		ssize_t n;
+
+		snprintf(path, sizeof(path), "/proc/%d/fd/%.32s", (int)pid, fe->d_name);
+		n = readlink(path, target, sizeof(target) - 1);
+		found = n > 0 && (target[n] = '\0', strcmp(target, want) == 0);
+	}
+	closedir(fds);
+	return found;
+}
+
+/* Appends the children of every thread of PID to LIST. */
+static size_t add_children(pid_t pid, pid_t *list, size_t n, size_t max)
+{
+	char path[128];
+	struct dirent *te;
+	DIR *tasks;
+
+	snprintf(path, sizeof(path), "/proc/%d/task", (int)pid);
+	tasks = opendir(path);
+	if (!tasks)
+		return n;
+	while ((te = readdir(tasks)) != NULL && n < max) {
+		FILE *f;
+		int child;
+
+		if (te->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%d/task/%.32s/children", (int)pid, te->d_name);
+		f = fopen(path, "re");
+		if (!f)
+			continue;
+		while (n < max && fscanf(f, "%d", &child) == 1)
+			list[n++] = (pid_t)child;
+		fclose(f);
+	}
+	closedir(tasks);
+	return n;
+}
+
+pid_t port_listener_in_tree(unsigned port, pid_t root)
+{
+	unsigned long inode = listener_inode("/proc/net/tcp", port);
+	pid_t list[256];
+	size_t n = 1;
+	char want[64];
+
+	if (!inode)
+		inode = listener_inode("/proc/net/tcp6", port);
+	if (!inode || root <= 0)
+		return 0;
+	snprintf(want, sizeof(want), "socket:[%lu]", inode);
+	list[0] = root;
+	for (size_t i = 0; i < n; i++) {
+		if (has_socket(list[i], want))
+			return list[i];
+		n = add_children(list[i], list, n, sizeof(list) / sizeof(list[0]));
+	}
+	return 0;
+}
+
 static pid_t owner_of(unsigned long inode, char *comm, size_t len)
 {
 	char want[64], path[384], target[64];

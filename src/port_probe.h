@@ -17,4 +17,9 @@ unsigned port_probe_busy(unsigned first, unsigned last);
  * program (see `ss -ltnp 'sport = :PORT'`)". */
 void port_describe_holder(unsigned port, char *buf, size_t len);
 
+/* The process of ROOT's tree (ROOT and its descendants, as
+ * /proc/PID/task/TID/children lists them) that listens on TCP PORT; 0 when
+ * none is found. Only that tree is searched, so it stays cheap. */
+pid_t port_listener_in_tree(unsigned port, pid_t root);
+
 #endif
