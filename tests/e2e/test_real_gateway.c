@@ -290,8 +290,8 @@ Test(real_gateway, upstream_cli_as_root_is_repaired, .timeout = 900)
 	cr_assert_eq(gw_wait_exit(&g, pm, 400), 0, "main: %s", detach_log(&g));
 	cr_assert_eq(gw_wait_status(&g, 0, 60), 0);
 	/* status names the process that listens on the port (what ss shows). */
-	cJSON *st = gw_status_json(&g, NULL);
-	pid_t listener = (pid_t)gw_json_num(st, "listener_pid");
+	cJSON *sj = gw_status_json(&g, NULL);
+	pid_t listener = (pid_t)gw_json_num(sj, "listener_pid");
 	char comm[PATH_MAX + 32];
 	snprintf(comm, sizeof(comm), "/proc/%ld/comm", (long)listener);
 	cr_assert_gt(listener, 0);
@@ -299,6 +299,6 @@ Test(real_gateway, upstream_cli_as_root_is_repaired, .timeout = 900)
 	cr_assert(name && strstr(name, "openclaw"), "listener %ld: %s", (long)listener,
 		  name ? name : "(gone)");
 	free(name);
-	cJSON_Delete(st);
+	cJSON_Delete(sj);
 	gw_cleanup(&g);
 }
