@@ -96,7 +96,7 @@ static int get_uint(const cJSON *root, const char *key, double max, unsigned *ou
 static int get_ports(const cJSON *root, struct port_block *b, ocr_error *err)
 {
 	const cJSON *e;
-	unsigned base;
+	unsigned base = 0;
 
 	if (get_uint(root, "port_base", 65535, &base, err) < 0 ||
 	    port_block_init(b, base, PORT_FROM_CONFIG, err) < 0)
@@ -105,7 +105,7 @@ static int get_ports(const cJSON *root, struct port_block *b, ocr_error *err)
 	{
 		const char *src =
 		    cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(e, "source"));
-		unsigned port;
+		unsigned port = 0;
 
 		if (get_uint(e, "port", 65535, &port, err) < 0 || port == 0 ||
 		    port_block_add_explicit(b, port, src ? src : "pinned", err) < 0)
@@ -130,7 +130,7 @@ static int get_rescues(const cJSON *root, struct pins *out, ocr_error *err)
 
 int pins_from_json(const cJSON *root, struct pins *out, ocr_error *err)
 {
-	unsigned version, uid, gid;
+	unsigned version = 0, uid = 0, gid = 0;
 
 	memset(out, 0, sizeof(*out));
 	if (!cJSON_IsObject(root))

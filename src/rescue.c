@@ -265,7 +265,8 @@ void rescue_describe_json(cJSON *o, const struct env_view *env, const struct ins
 	for (size_t i = 0; i < n; i++) {
 		struct grant g = {.items = r[i].items};
 
-		snprintf(g.profile, sizeof(g.profile), "%s", r[i].label);
+		snprintf(g.profile, sizeof(g.profile), "%.*s", (int)sizeof(g.profile) - 1,
+			 r[i].label);
 		snprintf(g.state_dir, sizeof(g.state_dir), "%s", r[i].state_dir);
 		cJSON_AddItemToArray(arr, grant_to_json(&g));
 	}
