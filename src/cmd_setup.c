@@ -488,7 +488,7 @@ static int save_pins(const struct cli_context *ctx, struct instance *self, bool 
 		pin.has_ids = true;
 		pin.uid = uid;
 		pin.gid = gid;
-		snprintf(pin.user, sizeof(pin.user), "%s", user ? user : SERVICE_USER_DEFAULT);
+		snprintf(pin.user, sizeof(pin.user), "%s", user);
 	}
 	pin.n_rescues = self->pins.n_rescues;
 	memcpy(pin.rescues, self->pins.rescues, sizeof(pin.rescues));
@@ -596,10 +596,12 @@ static int run(const struct cli_context *ctx, const struct setup_args *a, struct
 		return rc;
 	if (validate_dirs(ctx, self, others, &err) < 0)
 		return fail(self, &err);
-	if (root && service_user_resolve(a->user			      ? a->user
-					 : self->pinned && self->pins.has_ids ? self->pins.user
-									      : NULL,
-					 true, &uid, &gid, &err) < 0)
+	/* The account: --user, else the one pinned, else the default. The same
+	 * name is pinned again: a plain re-run must not hand the profile over. */
+	const char *user = a->user				? a->user
+			   : self->pinned && self->pins.has_ids ? self->pins.user
+								: SERVICE_USER_DEFAULT;
+	if (root && service_user_resolve(user, true, &uid, &gid, &err) < 0)
 		return fail(self, &err);
 	cfg = self->config ? self->config : cJSON_CreateObject();
 	self->config = cfg;
@@ -630,7 +632,7 @@ static int run(const struct cli_context *ctx, const struct setup_args *a, struct
 		repair_ownership(state_fd, p, uid, gid);
 	close(state_fd);
 	if (rc == 0)
-		rc = save_pins(ctx, self, root, a->user, uid, gid, &err);
+		rc = save_pins(ctx, self, root, user, uid, gid, &err);
 	if (rc == 0 && (p->state_origin == ORIGIN_ENV || p->config_origin == ORIGIN_ENV))
 		rc = registry_record(&ctx->env, p, &err);
 	if (rc < 0)

@@ -73,6 +73,11 @@ ROOT_ONLY(config, workspace_at_a_system_dir)
 	cr_expect(!path_exists(missing), "root created %s", missing);
 	snap_expect_same(target, &s_target);
 	snap_expect_same(job, &s_job);
+	/* A plain re-run of setup keeps the account setup --user pinned. */
+	struct stat st;
+	cr_assert_eq(stat(f->state_a, &st), 0);
+	cr_expect_eq(st.st_uid, f->uid, "setup handed the state dir to uid %u",
+		     (unsigned)st.st_uid);
 
 	/* The real /etc/cron.d is refused by name even when a person accepts. */
 	snap_take("/etc/cron.d", &s_target);
