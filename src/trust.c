@@ -1,6 +1,8 @@
 /* The trust boundary: see trust.h. */
 #include "trust.h"
 
+#include "mount_names.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/openat2.h>
@@ -358,6 +360,46 @@ static bool service_tree_below(const struct guard_entry *e, const char *dir)
 	return false;
 }
 
+static int check_by_names(const struct trust_guard *g, const char *what, const char *dir,
+			  unsigned flags, ocr_error *err)
+{
+	for (size_t i = 0; i < g->n; i++) {
+		const struct guard_entry *e = &g->items[i];
+
+		if ((flags & TRUST_ALLOW_SERVICE_TREES) && e->kind == GUARD_SYSTEM &&
+		    service_tree_below(e, dir))
+			continue;
+		if (by_name(e, what, dir, err) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* DIR judged by the names bind mounts give it (or its deepest existing
+ * ancestor, with the rest appended): /srv/x showing ~/.ssh is ~/.ssh. */
+static int check_other_names(const struct trust_guard *g, const char *what, const char *dir,
+			     unsigned flags, ocr_error *err)
+{
+	char existing[PATH_MAX], names[MOUNT_NAMES_MAX][PATH_MAX], full[PATH_MAX];
+	struct stat st;
+	size_t n, len;
+
+	snprintf(existing, sizeof(existing), "%s", dir);
+	while (lstat(existing, &st) < 0 && strrchr(existing, '/') != existing)
+		*strrchr(existing, '/') = '\0';
+	len = strlen(existing);
+	n = mount_other_names(existing, names, MOUNT_NAMES_MAX);
+	for (size_t i = 0; i < n; i++) {
+		if (snprintf(full, sizeof(full), "%s%s", strcmp(names[i], "/") ? names[i] : "",
+			     dir + (strcmp(existing, "/") ? len : 0)) >= (int)sizeof(full))
+			continue;
+		if (check_by_names(g, what, full, flags, err) < 0)
+			return err_prefix(err, "%s %s is %s under another name (a bind mount)",
+					  what, dir, full);
+	}
+	return 0;
+}
+
 int trust_guard_check(const struct trust_guard *g, const char *what, const char *dir,
 		      unsigned flags, ocr_error *err)
 {
@@ -370,15 +412,8 @@ int trust_guard_check(const struct trust_guard *g, const char *what, const char 
 		return err_set(err, EINVAL, "%s %s: not an absolute path", what, dir);
 	if (strcmp(dir, "/") == 0)
 		return err_set(err, 0, "%s /: the whole host", what);
-	for (size_t i = 0; i < g->n; i++) {
-		const struct guard_entry *e = &g->items[i];
-
-		if ((flags & TRUST_ALLOW_SERVICE_TREES) && e->kind == GUARD_SYSTEM &&
-		    service_tree_below(e, dir))
-			continue;
-		if (by_name(e, what, dir, err) < 0)
-			return -1;
-	}
+	if (check_by_names(g, what, dir, flags, err) < 0)
+		return -1;
 	fd = open_no_links(what, dir, &complete, err);
 	if (fd < 0)
 		return -1;
@@ -397,7 +432,7 @@ int trust_guard_check(const struct trust_guard *g, const char *what, const char 
 		if (by_identity(e, what, dir, up, n_up, complete, err) < 0)
 			return -1;
 	}
-	return 0;
+	return check_other_names(g, what, dir, flags, err);
 }
 
 /* ---- drift ------------------------------------------------------------------ */
