@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -59,7 +60,17 @@ struct afx {
 	char mounts[4][AFX_PATH];
 	int n_mounts;
 	bool detached[2]; /* profile a, b: `stop` them at the end */
+	pid_t bg[4];	  /* launchers running in the background */
+	int n_bg;
 };
+
+static __attribute__((unused)) long afx_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
+}
 
 /* The fixture of the running test, for afx_fini. */
 static struct afx afx_the;
@@ -299,11 +310,67 @@ static __attribute__((unused)) void afx_bind_mount(struct afx *f, const char *fr
 	afx_the = *f;
 }
 
+/* Starts a payload `/bin/sh -c SCRIPT` in PROFILE in the background, its
+ * output discarded; afx_reap waits for it, afx_fini kills it. */
+static __attribute__((unused)) pid_t afx_spawn_payload(struct afx *f, const char *profile,
+						       const char *script)
+{
+	const char *const args[] = {"--profile", profile, "exec", "--",
+				    "/bin/sh",	 "-c",	  script, NULL};
+	char *argv[AFX_MAX_ARGS], *envp[8];
+	pid_t pid;
+
+	cr_assert_lt(f->n_bg, 4);
+	afx_argv(f, args, argv);
+	afx_env(f, envp);
+	pid = fork();
+	cr_assert_geq(pid, 0);
+	if (pid == 0) {
+		int null = open("/dev/null", O_WRONLY);
+
+		setpgid(0, 0);
+		dup2(null, 1);
+		dup2(null, 2);
+		execve(argv[0], argv, envp);
+		_exit(127);
+	}
+	f->bg[f->n_bg++] = pid;
+	return pid;
+}
+
+/* Waits up to TIMEOUT_S for a background launcher; its exit code or -1. */
+static __attribute__((unused)) int afx_reap(struct afx *f, pid_t pid, int timeout_s)
+{
+	long deadline = afx_now_ms() + timeout_s * 1000L;
+	int status;
+
+	while (afx_now_ms() < deadline) {
+		if (waitpid(pid, &status, WNOHANG) == pid) {
+			for (int i = 0; i < f->n_bg; i++)
+				if (f->bg[i] == pid)
+					f->bg[i] = 0;
+			return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+		}
+		usleep(100000);
+	}
+	return -1;
+}
+
 static __attribute__((unused)) void afx_fini(void)
 {
 	struct afx *f = &afx_the;
 	struct run_result r;
 	char cmd[128];
+
+	for (int i = 0; i < f->n_bg; i++) {
+		if (f->bg[i] <= 0)
+			continue;
+		kill(f->bg[i], SIGTERM);
+		if (afx_reap(f, f->bg[i], 20) < 0) {
+			kill(-f->bg[i], SIGKILL);
+			waitpid(f->bg[i], NULL, 0);
+		}
+	}
 
 	for (int i = 0; i < 2; i++) {
 		if (f->detached[i])
@@ -457,14 +524,6 @@ static __attribute__((unused)) void afx_root_target(const struct afx *f, const c
 	afx_fmt(file, "%s/secret", dir);
 	write_text_file(file, "{\"ROOTSECRET\": 1, bad}\n");
 	cr_assert_eq(chmod(file, 0600), 0);
-}
-
-static __attribute__((unused)) long afx_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
 }
 
 /* Runs a test body in both launch modes. */
