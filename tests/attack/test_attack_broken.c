@@ -1,0 +1,98 @@
+/* Attack 7 of issue 7: one profile's payload breaks its own config (a
+ * syntax error, a 120 MB file, a link to /proc/self/fd/0, a FIFO); no
+ * command of another profile is blocked by it, none hangs, each says which
+ * file is at fault. The broken profile itself stays usable through exec. */
+#include "attack_fx.h"
+
+/* Generous for a loaded 2-core box: only a hang or a 64 MB read misses it. */
+#define BOUND_MS 20000
+
+struct timed {
+	const char *name;
+	const char *args[12];
+	int want;   /* exit code, or -1: any that is not a kill, -2: any failure */
+	bool names; /* the output must name the broken file */
+};
+
+/* Runs CMD within BOUND_MS; its output names the file NAMED. */
+static void run_bounded(const struct afx *f, const struct timed *cmd, const char *named,
+			const char *kind)
+{
+	const char *args[12];
+	struct run_result r;
+	long start = afx_now_ms(), took;
+
+	for (size_t i = 0; i < 12; i++)
+		args[i] =
+		    cmd->args[i] && strcmp(cmd->args[i], "FAKE") == 0 ? f->fake : cmd->args[i];
+	cr_assert_eq(afx_run(f, &r, 60, args), 0);
+	took = afx_now_ms() - start;
+	cr_expect_lt(took, BOUND_MS, "%s: %s took %ld ms", kind, cmd->name, took);
+	if (cmd->want == -2)
+		cr_expect(r.exit_code > 0 && r.exit_code < 128, "%s: %s exited %d: %s%s", kind,
+			  cmd->name, r.exit_code, r.out, r.err);
+	else if (cmd->want >= 0)
+		cr_expect_eq(r.exit_code, cmd->want, "%s: %s exited %d: %s%s", kind, cmd->name,
+			     r.exit_code, r.out, r.err);
+	else
+		cr_expect_lt(r.exit_code, 128, "%s: %s killed: %s", kind, cmd->name, r.err);
+	if (cmd->names)
+		cr_expect(strstr(r.out, named) || strstr(r.err, named),
+			  "%s: %s does not name %s: %s%s", kind, cmd->name, named, r.out, r.err);
+	run_result_free(&r);
+}
+
+/* Profile a's commands, with b broken: they run as if b were fine; `check`
+ * of the host reports b's file. */
+static const struct timed others[] = {
+    {"exec", {"--profile", "a", "exec", "--", "/bin/true"}, 0, false},
+    {"gateway",
+     {"--profile", "a", "gateway", "--gateway-cmd", "FAKE", "--env", "FAKE_MODE=exit78"},
+     78,
+     false},
+    {"setup", {"--profile", "a", "setup"}, 0, false},
+    {"check", {"check"}, -2, true},
+    {"list", {"list"}, -1, false},
+};
+
+/* Profile b's own, with its config broken: exec still runs (a person must
+ * be able to repair), the others refuse, none hangs. */
+static const struct timed own[] = {
+    {"own exec", {"--profile", "b", "exec", "--", "/bin/true"}, 0, true},
+    {"own gateway", {"--profile", "b", "gateway", "--gateway-cmd", "FAKE"}, -2, true},
+    {"own setup", {"--profile", "b", "setup"}, 1, true},
+    {"own check", {"--profile", "b", "check"}, -2, true},
+};
+
+BOTH_MODES(broken, one_config_blocks_no_other)
+{
+	const struct {
+		const char *kind, *script; /* NULL: the test plants it */
+	} breaks[] = {
+	    {"syntax error", "printf '{ \"gateway\": ' > \"$OPENCLAW_CONFIG_PATH\""},
+	    {"120 MB file", "truncate -s 120M \"$OPENCLAW_CONFIG_PATH\""},
+	    {"link to /proc/self/fd/0", "ln -sf /proc/self/fd/0 \"$OPENCLAW_CONFIG_PATH\""},
+	    /* mknod is refused inside: a FIFO stands for one made another way. */
+	    {"FIFO", NULL},
+	};
+	struct run_result r;
+
+	for (size_t i = 0; i < sizeof(breaks) / sizeof(breaks[0]); i++) {
+		if (breaks[i].script) {
+			long start = afx_now_ms();
+
+			afx_payload(f, &r, "b", breaks[i].script);
+			cr_expect_eq(r.exit_code, 0, "%s: %s", breaks[i].kind, r.err);
+			cr_expect_lt(afx_now_ms() - start, BOUND_MS, "b's own exec hung");
+			run_result_free(&r);
+		} else {
+			afx_sh("rm -f %s && mkfifo -m 0600 %s && chown %u %s", f->config_b,
+			       f->config_b, (unsigned)f->uid, f->config_b);
+		}
+		for (size_t c = 0; c < sizeof(others) / sizeof(others[0]); c++)
+			run_bounded(f, &others[c], f->config_b, breaks[i].kind);
+		for (size_t c = 0; c < sizeof(own) / sizeof(own[0]); c++)
+			run_bounded(f, &own[c], f->config_b, breaks[i].kind);
+	}
+	cr_expect(!host_listens(f->base_b), "profile b's gateway listens");
+}
