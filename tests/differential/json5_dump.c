@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "json5.h"
 
@@ -114,10 +115,44 @@ static int dump(FILE *out, const cJSON *root)
 	return 0;
 }
 
+/* --time FILE N: parses FILE N times, one line per run with the
+ * nanoseconds json5_parse plus json5_delete took (for scripts/bench-config). */
+static int time_parse(const char *path, int n)
+{
+	FILE *f = fopen(path, "rb");
+	static char text[4 << 20];
+	size_t len;
+
+	if (!f)
+		return 2;
+	len = fread(text, 1, sizeof(text), f);
+	fclose(f);
+	for (int i = 0; i < n; i++) {
+		struct timespec a, b;
+		cJSON *root = NULL;
+		ocr_error err = {0};
+
+		clock_gettime(CLOCK_MONOTONIC, &a);
+		if (json5_parse(text, len, path, &root, &err) < 0) {
+			fprintf(stderr, "%s\n", err.msg);
+			return 1;
+		}
+		json5_delete(root);
+		clock_gettime(CLOCK_MONOTONIC, &b);
+		printf("%lld\n",
+		       (long long)(b.tv_sec - a.tv_sec) * 1000000000LL + (b.tv_nsec - a.tv_nsec));
+	}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
-	FILE *in = argc > 1 ? fopen(argv[1], "rb") : NULL;
+	FILE *in;
 	size_t len;
+
+	if (argc == 4 && strcmp(argv[1], "--time") == 0)
+		return time_parse(argv[2], atoi(argv[3]));
+	in = argc > 1 ? fopen(argv[1], "rb") : NULL;
 
 	if (!in) {
 		fprintf(stderr, "usage: json5_dump CASES\n");
