@@ -267,11 +267,15 @@ static void draw_progress(struct sup *s, int64_t now)
 	if (!s->o->progress_tty || !s->sb || s->stopping != STOP_NONE || s->ever_started ||
 	    s->st->phase == PHASE_STARTED)
 		return;
-	fprintf(stderr, "\r\033[Kopenclaw-run: %s: starting the gateway... %llds (%s)", s->o->label,
+	/* Whole lines, now and then: in the foreground the gateway writes to
+	 * the same terminal, and a redrawn line would run into its own. */
+	if (now < s->progress_at || now - s->run_start_ms < 5000)
+		return;
+	s->progress_at = now + 15000;
+	fprintf(stderr, "openclaw-run: %s: starting the gateway... %llds (%s)\n", s->o->label,
 		(long long)((now - s->run_start_ms) / 1000),
 		s->kind == RUN_DOCTOR ? "running openclaw doctor --fix" : "waiting for /startupz");
 	fflush(stderr);
-	s->progress_drawn = true;
 }
 
 /* At most MAX_READS reads: a gateway printing in a tight loop must not keep

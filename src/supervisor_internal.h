@@ -37,6 +37,7 @@ struct sup {
 	int64_t start_deadline, backoff_deadline, grace_deadline, check_at, check_deadline, tick,
 	    watchdog_at;
 	bool ever_started, progress_drawn, doctor_ran;
+	int64_t progress_at; /* next progress line on a terminal (ms) */
 	int notify_fd;
 	bool done;
 	int result;
