@@ -9,9 +9,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include "atomic_file.h"
+#include "cdp_url.h"
 #include "config_edit.h"
 #include "trust.h"
 #include "json5.h"
@@ -154,68 +154,6 @@ static int number_port(const cJSON *v, const char *key, unsigned *port, ocr_erro
 	return 0;
 }
 
-static bool local_host(const char *host, size_t n)
-{
-	static const char *const local[] = {"localhost", "127.0.0.1", "::1", "0.0.0.0", "::", NULL};
-
-	if (n == 0 || (n >= 4 && strncmp(host, "127.", 4) == 0))
-		return true;
-	for (size_t i = 0; local[i]; i++)
-		if (strlen(local[i]) == n && strncasecmp(host, local[i], n) == 0)
-			return true;
-	return false;
-}
-
-/* The TCP port a CDP URL points at on this host; false when the URL names
- * another host (it takes no port here) or has no recognisable port. */
-static bool url_local_port(const char *url, unsigned *port)
-{
-	const char *host = strstr(url, "://"), *end, *colon = NULL;
-	size_t scheme_len, host_len;
-	unsigned long v;
-
-	if (!host)
-		return false;
-	scheme_len = (size_t)(host - url);
-	host += 3;
-	if (strchr(host, '@') && (!strchr(host, '/') || strchr(host, '@') < strchr(host, '/')))
-		host = strchr(host, '@') + 1;
-	if (*host == '[') {
-		end = strchr(host, ']');
-		if (!end)
-			return false;
-		host_len = (size_t)(end - host - 1);
-		if (end[1] == ':')
-			colon = end + 1;
-		host++;
-	} else {
-		end = host + strcspn(host, ":/?#");
-		host_len = (size_t)(end - host);
-		if (*end == ':')
-			colon = end;
-	}
-	if (!local_host(host, host_len))
-		return false;
-	if (colon) {
-		char *stop;
-
-		v = strtoul(colon + 1, &stop, 10);
-		if (stop == colon + 1 || (*stop && !strchr("/?#", *stop)) || v < 1 || v > 65535)
-			return false;
-		*port = (unsigned)v;
-		return true;
-	}
-	if ((scheme_len == 4 && strncasecmp(url, "http", 4) == 0) ||
-	    (scheme_len == 2 && strncasecmp(url, "ws", 2) == 0))
-		*port = 80;
-	else if ((scheme_len == 5 && strncasecmp(url, "https", 5) == 0) ||
-		 (scheme_len == 3 && strncasecmp(url, "wss", 3) == 0))
-		*port = 443;
-	else
-		return false;
-	return true;
-}
-
 static int add_url(const cJSON *v, const char *key, struct port_block *b, ocr_error *err)
 {
 	unsigned port = 0;
@@ -224,7 +162,8 @@ static int add_url(const cJSON *v, const char *key, struct port_block *b, ocr_er
 		return 0;
 	if (!cJSON_IsString(v))
 		return err_set(err, 0, "config key %s: not a string", key);
-	if (url_local_port(v->valuestring, &port))
+	/* As the gateway reads it (cdp_url.h); a URL it refuses takes no port. */
+	if (cdp_url_classify(v->valuestring, &port) == CDP_URL_LOCAL)
 		return port_block_add_explicit(b, port, key, err);
 	return 0;
 }

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "cdp_url.h"
 #include "json5.h"
 
 static void put_unit(FILE *out, uint32_t u)
@@ -145,6 +146,34 @@ static int time_parse(const char *path, int n)
 	return 0;
 }
 
+/* --cdp FILE: one URL a line (cases as above); prints "invalid", "remote"
+ * or "local PORT" for each, as the gateway classifies a CDP URL. */
+static int classify_urls(FILE *in)
+{
+	size_t len;
+
+	while (fscanf(in, "%zu", &len) == 1 && fgetc(in) == '\n') {
+		char *url = calloc(1, len + 1);
+		unsigned port = 0;
+
+		if (!url || fread(url, 1, len, in) != len)
+			return 2;
+		switch (cdp_url_classify(url, &port)) {
+		case CDP_URL_INVALID:
+			puts("invalid");
+			break;
+		case CDP_URL_REMOTE:
+			puts("remote");
+			break;
+		case CDP_URL_LOCAL:
+			printf("local %u\n", port);
+			break;
+		}
+		free(url);
+	}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	FILE *in;
@@ -152,6 +181,10 @@ int main(int argc, char **argv)
 
 	if (argc == 4 && strcmp(argv[1], "--time") == 0)
 		return time_parse(argv[2], atoi(argv[3]));
+	if (argc == 3 && strcmp(argv[1], "--cdp") == 0) {
+		in = fopen(argv[2], "rb");
+		return in ? classify_urls(in) : 2;
+	}
 	in = argc > 1 ? fopen(argv[1], "rb") : NULL;
 
 	if (!in) {

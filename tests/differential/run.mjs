@@ -13,6 +13,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url'
 
 import handCases from './cases.mjs'
 import { generate } from './generate.mjs'
+import { urlCases } from './urls.mjs'
 
 console.warn = () => {} // json5 warns about U+2028 in strings
 const here = path.dirname(fileURLToPath(import.meta.url))
@@ -24,6 +25,9 @@ const compat = fs.readdirSync(dist).find((f) => /^parse-json-compat-.*\.mjs$/.te
 if (!compat) throw new Error(`no parse-json-compat-*.mjs in ${dist}`)
 const { t: upstreamParse } = await import(pathToFileURL(path.join(dist, compat)))
 const json5 = createRequire(path.join(dist, compat))('json5')
+const inDist = (re) => pathToFileURL(path.join(dist, fs.readdirSync(dist).find((f) => re.test(f))))
+const { t: parseBrowserHttpUrl } = await import(inDist(/^browser-cdp-.*\.mjs$/))
+const { s: isLoopbackHost } = await import(inDist(/^net-[A-Za-z0-9_-]+\.mjs$/))
 
 // --- the canonical form both sides print (see json5_dump.c) ---------------
 const f64 = new DataView(new ArrayBuffer(8))
@@ -107,24 +111,25 @@ handCases.forEach((c, i) => corpus.push({ name: `cases.mjs #${i}`, bytes: Buffer
 generate(Number(args.seed), Number(args.random)).forEach((bytes, i) => corpus.push({ name: `generated #${i} (seed ${args.seed})`, bytes }))
 
 // --- both sides ------------------------------------------------------------
-const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'json5-diff-'))
-let ours
-try {
-    const pack = path.join(tmp, 'cases')
-    const fd = fs.openSync(pack, 'w')
-    for (const c of corpus) {
-        fs.writeSync(fd, `${c.bytes.length}\n`)
-        fs.writeSync(fd, c.bytes)
+function runDump (dumpArgs, cases) {
+    const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'json5-diff-'))
+    try {
+        const pack = path.join(tmp, 'cases')
+        const fd = fs.openSync(pack, 'w')
+        for (const c of cases) {
+            fs.writeSync(fd, `${c.length}\n`)
+            fs.writeSync(fd, c)
+        }
+        fs.closeSync(fd)
+        const r = spawnSync(args.dump, [...dumpArgs, pack], { maxBuffer: 1 << 30, encoding: 'latin1' })
+        if (r.status !== 0) throw new Error(`${args.dump} exited ${r.status}: ${r.stderr}`)
+        return r.stdout.split('\n')
+    } finally {
+        fs.rmSync(tmp, { recursive: true, force: true })
     }
-    fs.closeSync(fd)
-    const r = spawnSync(args.dump, [pack], { maxBuffer: 1 << 30, encoding: 'latin1' })
-    if (r.status !== 0) throw new Error(`${args.dump} exited ${r.status}: ${r.stderr}`)
-    ours = r.stdout.split('\n')
-} finally {
-    fs.rmSync(tmp, { recursive: true, force: true })
 }
+const ours = runDump([], corpus.map((c) => c.bytes))
 
-// (console.warn is silenced at the top: json5 warns about U+2028 in strings)
 const show = (b) => b.length > 300 ? `${b.length} bytes, starting ${JSON.stringify(b.subarray(0, 120).toString('latin1'))}` : `${JSON.stringify(b.toString('latin1'))} (hex ${b.toString('hex')})`
 const cut = (s) => s.length > 300 ? s.slice(0, 300) + '...' : s
 let bad = 0
@@ -140,4 +145,20 @@ corpus.forEach((c, i) => {
     }
 })
 console.log(`${corpus.length} inputs, ${bad} disagreements (json5-tests files, json5 2.2.3 test inputs, ${handCases.length} hand-written cases, ${args.random} generated with seed ${args.seed})`)
-process.exit(bad ? 1 : 0)
+
+// CDP URLs: the port browser.cdpUrl takes on this host, as the gateway decides.
+const urls = urlCases(Number(args.random), Number(args.seed))
+const oursUrl = runDump(['--cdp'], urls.map((u) => Buffer.from(u, 'utf8')))
+let badUrl = 0
+urls.forEach((u, i) => {
+    let theirs
+    try {
+        const p = parseBrowserHttpUrl(u, 'browser.cdpUrl')
+        theirs = isLoopbackHost(p.parsed.hostname) ? `local ${p.port}` : 'remote'
+    } catch {
+        theirs = 'invalid'
+    }
+    if (theirs !== oursUrl[i] && ++badUrl <= 25) console.log(`DISAGREE cdpUrl ${JSON.stringify(u)}\n  gateway: ${theirs}\n  ours:    ${oursUrl[i]}`)
+})
+console.log(`${urls.length} CDP URLs, ${badUrl} disagreements`)
+process.exit(bad || badUrl ? 1 : 0)

@@ -276,3 +276,44 @@ Test(config, deep_configs_refused_above_upstreams_limit)
 	cJSON_Delete(root);
 	free(text);
 }
+
+/* browser.cdpUrl takes a local port exactly when the gateway's `new URL` +
+ * loopback test say so (issue 8's disagreements; the differential test
+ * covers thousands more). */
+Test(config, cdp_url_ports_as_upstream_reads_them)
+{
+	static const struct {
+		const char *url;
+		unsigned port; /* 0: takes no local port */
+	} cases[] = {
+	    {"http://127.0.0.1:32500#@x", 32500},
+	    {"http://evil.com@127.0.0.1:9222", 9222},
+	    {"http://127.0.0.1:9222@evil.com:1", 0},
+	    {"http://[::ffff:127.0.0.1]:9333", 9333},
+	    {"http://2130706433:9444", 9444},
+	    {"http://0x7f.1:9555", 9555},
+	    {"http://0.0.0.0:9666", 0},
+	    {"http://[::]:9666", 0},
+	    {"ws://localhost.", 80},
+	    {"wss://127.0.0.1", 443},
+	    {"http://127.0.0.1:0", 0},
+	    {"ftp://127.0.0.1:21", 0},
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char text[256];
+		cJSON *root;
+		struct port_block b;
+		ocr_error err = {0};
+
+		snprintf(text, sizeof(text), "{\"browser\": {\"cdpUrl\": \"%s\"}}", cases[i].url);
+		root = cJSON_Parse(text);
+		cr_assert_not_null(root);
+		cr_assert_eq(port_block_init(&b, 40000, PORT_FROM_CONFIG, NULL), 0);
+		cr_assert_eq(config_collect_explicit_ports(root, &b, &err), 0, "%s", err.msg);
+		cr_assert_eq(b.n_explicit, cases[i].port ? 1 : 0, "%s", cases[i].url);
+		if (cases[i].port)
+			cr_assert_eq(b.explicit_ports[0].port, cases[i].port, "%s", cases[i].url);
+		cJSON_Delete(root);
+	}
+}
