@@ -1,28 +1,13 @@
-/* openclaw-run [--profile NAME] gateway: start the profile's OpenClaw gateway
- * in its sandbox and supervise it, in the foreground or detached. */
-#include <errno.h>
-#include <fcntl.h>
+/* openclaw-run [--profile NAME] gateway|serve: parse the command line, then
+ * launch (launch.h) the profile's OpenClaw gateway in its sandbox under the
+ * supervisor, in the foreground or detached. */
 #include <getopt.h>
-#include <limits.h>
-#include <netinet/in.h>
-#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <sys/stat.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include "cli.h"
-#include "config.h"
-#include "detach.h"
-#include "gateway_env.h"
-#include "host_dirs.h"
-#include "plan.h"
-#include "registry.h"
-#include "runtime.h"
-#include "sd_notify.h"
+#include "launch.h"
 #include "supervisor.h"
 
 static void usage(FILE *out)
@@ -84,19 +69,6 @@ static void usage(FILE *out)
 	    out);
 }
 
-struct gateway_args {
-	unsigned port;
-	bool detach, strict, no_doctor, bonjour;
-	int grace_s, start_grace_s, liveness_interval_s, liveness_failures, liveness_timeout_s;
-	const char *prefix, *cmd, *user;
-	enum sandbox_net net;
-	char **env;
-	size_t n_env;
-	char **extra;
-	int n_extra;
-	uint64_t tmp_size;
-};
-
 static int parse_count(const char *text, int *out)
 {
 	char *end;
@@ -110,7 +82,7 @@ static int parse_count(const char *text, int *out)
 	return 0;
 }
 
-static int parse_option(int opt, struct gateway_args *a)
+static int parse_option(int opt, struct gateway_launch *a)
 {
 	switch (opt) {
 	case 'P':
@@ -169,7 +141,7 @@ static int parse_option(int opt, struct gateway_args *a)
 	return -1;
 }
 
-static int parse_args(int argc, char **argv, struct gateway_args *a)
+static int parse_args(int argc, char **argv, struct gateway_launch *a)
 {
 	static const struct option options[] = {
 	    {"port", required_argument, NULL, 'P'},
@@ -222,173 +194,27 @@ static int parse_args(int argc, char **argv, struct gateway_args *a)
 	return 0;
 }
 
-/* Upstream exits 1 on EADDRINUSE, which would only show up as a crash
- * loop; the port of a gateway we do not know about deserves its own
- * message. */
-static int check_port_free(unsigned port, ocr_error *err)
+/* Parse, launch (launch.c), return its exit code. */
+static int run(const struct cli_context *ctx, int argc, char **argv, bool serve)
 {
-	struct sockaddr_in addr = {.sin_family = AF_INET,
-				   .sin_port = htons((uint16_t)port),
-				   .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), one = 1, rc = 0;
+	struct gateway_launch a = {0};
+	int rc = parse_args(argc, argv, &a);
 
-	if (fd < 0)
-		return 0; /* cannot tell: let the gateway find out */
-	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	if (bind(fd, (struct sockaddr *)&addr, sizeof(addr)) < 0 && errno == EADDRINUSE)
-		rc = err_set(err, 0,
-			     "gateway: port %u is already in use by another process (see `ss "
-			     "-ltnp 'sport = :%u'`)",
-			     port, port);
-	close(fd);
-	return rc;
-}
-
-/* Runs the supervisor in the foreground (speaking sd_notify when systemd
- * asked) or detached; returns its exit code, or the --detach caller's. */
-static int supervise(struct supervisor_opts *so, const struct gateway_args *a,
-		     const struct cli_context *ctx, const struct instance *inst, int *lock_fd)
-{
-	char log_path[PATH_MAX];
-	ocr_error err = {0};
-	bool is_daemon = false;
-	int rc = EXIT_FAIL;
-
-	if (a->detach) {
-		/* In the launcher's own log dir: the state dir is the payload's,
-		 * which could point a logs/ link anywhere root would write. */
-		if (host_log_path(&ctx->env, &inst->profile, log_path, sizeof(log_path), &err) <
-		    0) {
-			err_prefix(&err, "gateway --detach");
-			err_print(&err);
-			return EXIT_FAIL;
-		}
-		/* The caller waits for the start, a doctor pass, and a retry. */
-		rc = detach_run(so, log_path, 2 * a->start_grace_s + a->grace_s + 30, lock_fd,
-				&is_daemon);
-	} else if (sd_notifier_open(&so->sd, &err) < 0 || supervisor_block_signals(&err) < 0) {
-		err_print(&err);
-	} else {
-		rc = supervisor_run(so);
-	}
-	sd_notifier_close(so->sd);
-	supervisor_log_close(so->log);
-	return rc;
-}
-
-static int run_gateway(const struct cli_context *ctx, int argc, char **argv, bool serve)
-{
-	struct gateway_args a = {0};
-	struct instance inst = {0};
-	struct gateway_cmd cmd = {0};
-	struct runtime_paths rp;
-	struct runtime_state st;
-	ocr_error err = {0};
-	pid_t holder, stale;
-	int rc, lock_fd = -1;
-
-	rc = parse_args(argc, argv, &a);
 	if (rc == 0 && serve && a.detach) {
 		cli_errorf("serve: runs in the foreground for a service manager: no --detach");
 		rc = EXIT_USAGE;
 	}
-	if (rc != 0) {
-		free(a.env);
-		return rc < 0 ? EXIT_OK : rc;
-	}
-	rc = EXIT_FAIL;
-	if (instance_load(ctx->profile, &ctx->env, a.port, &inst, &err) < 0) {
-		err_print(&err);
-		goto out;
-	}
-	const char *label = profile_label(&inst.profile);
-	if (gateway_require_setup(&inst, &err) < 0) {
-		err_print(&err);
-		goto out;
-	}
-	if (inst.config_error[0] && cli_check_drift(&inst, "gateway", true) < 0) {
-		rc = 78; /* EX_CONFIG, as the gateway itself says it */
-		goto out;
-	}
-	if (cli_check_drift(&inst, "gateway", true) < 0 ||
-	    cli_check_ownership(&inst, "gateway", true) < 0)
-		goto out;
-	if (cli_refuse_unisolated(ctx, &inst, "gateway") < 0) {
-		fprintf(stderr, "Fix the config (see `openclaw-run check`) and start again.\n");
-		goto out;
-	}
-	if (gateway_cmd_build(&inst, a.prefix, a.cmd, a.extra, a.n_extra, &cmd, &err) < 0 ||
-	    gateway_env_build(&inst, a.env, a.n_env, a.bonjour, &cmd, &err) < 0) {
-		err_print(&err);
-		goto out;
-	}
-	if (runtime_paths_for(&inst.profile, &rp, &err) < 0) {
-		err_print(&err);
-		goto out;
-	}
-	if (runtime_lock(&rp, &lock_fd, &holder, &stale, &err) < 0) {
-		err_prefix(&err, "gateway '%s'", label);
-		err_print(&err);
-		goto out;
-	}
-	if (check_port_free(inst.ports.base, &err) < 0) {
-		err_print(&err);
-		goto out;
-	}
-	if (stale && !runtime_pid_alive(stale, 0))
-		cli_warnf("%s: taking over the lock of launcher pid %ld, which is gone", label,
-			  (long)stale);
-	runtime_state_init(&st);
-	snprintf(st.profile, sizeof(st.profile), "%s", inst.profile.name);
-	snprintf(st.state_dir, sizeof(st.state_dir), "%s", inst.profile.state_dir);
-	st.port_base = inst.ports.base;
-	st.port_last = port_block_last(&inst.ports);
-
-	struct supervisor_opts so = {
-	    .launch =
-		{
-		    .inst = &inst,
-		    .popt =
-			{
-			    .net = a.net,
-			    .strict = a.strict,
-			    .user = a.user,
-			    .extra_env = cmd.env,
-			    .n_extra_env = cmd.n_env,
-			    .ro_binds = (const char *const *)cmd.ro_binds,
-			    .n_ro_binds = cmd.n_ro_binds,
-			    .cwd = "/",
-			    .env = &ctx->env,
-			    .tmp_size = a.tmp_size,
-			},
-		    .argv = cmd.argv,
-		    .doctor_argv = a.no_doctor ? NULL : cmd.doctor_argv,
-		},
-	    .label = label,
-	    .port = inst.ports.base,
-	    .grace_s = a.grace_s,
-	    .start_grace_s = a.start_grace_s,
-	    .liveness_interval_s = a.liveness_interval_s,
-	    .liveness_failures = a.liveness_failures,
-	    .liveness_timeout_s = a.liveness_timeout_s,
-	    .paths = &rp,
-	    .state = &st,
-	    .progress_tty = isatty(STDERR_FILENO),
-	    .output_fd = -1,
-	    .notify_fd = -1,
-	};
-	rc = supervise(&so, &a, ctx, &inst, &lock_fd);
-out:
-	runtime_unlock(lock_fd);
-	gateway_cmd_release(&cmd);
-	instance_release(&inst);
+	if (rc == 0)
+		rc = gateway_launch(ctx, &a);
+	else if (rc < 0)
+		rc = EXIT_OK; /* --help */
 	free(a.env);
 	return rc;
 }
 
 int cmd_gateway(const struct cli_context *ctx, int argc, char **argv)
 {
-	return run_gateway(ctx, argc, argv, false);
+	return run(ctx, argc, argv, false);
 }
 
 /* What the systemd unit runs: `gateway` in the foreground under another
@@ -396,5 +222,5 @@ int cmd_gateway(const struct cli_context *ctx, int argc, char **argv)
  * "openclaw" and a "gateway" word as a stray extra gateway (service.h). */
 int cmd_serve(const struct cli_context *ctx, int argc, char **argv)
 {
-	return run_gateway(ctx, argc, argv, true);
+	return run(ctx, argc, argv, true);
 }
