@@ -453,7 +453,11 @@ static int validate_dirs(const struct cli_context *ctx, const struct instance *s
 	if (host_dirs_resolve(&ctx->env, &dirs, err) < 0 ||
 	    trust_guard_build(p, others, &dirs, &guard, err) < 0)
 		return -1;
-	rc = trust_guard_check(guard, "state dir", p->state_dir, TRUST_ALLOW_SERVICE_TREES, err);
+	rc =
+	    trust_check_own_dirs(p->state_dir, config_dir[0] ? config_dir : "/", p->workspace, err);
+	if (rc == 0)
+		rc = trust_guard_check(guard, "state dir", p->state_dir, TRUST_ALLOW_SERVICE_TREES,
+				       err);
 	if (rc == 0 && !path_within(config_dir, p->state_dir))
 		rc = trust_guard_check(guard, "config dir", config_dir[0] ? config_dir : "/",
 				       TRUST_ALLOW_SERVICE_TREES, err);

@@ -435,6 +435,37 @@ int trust_guard_check(const struct trust_guard *g, const char *what, const char 
 	return check_other_names(g, what, dir, flags, err);
 }
 
+/* DIR lies strictly below TOP. */
+static bool strictly_below(const char *dir, const char *top)
+{
+	return path_within(dir, top) && strcmp(dir, top) != 0;
+}
+
+int trust_check_own_dirs(const char *state_dir, const char *config_dir, const char *workspace,
+			 ocr_error *err)
+{
+	bool ws_outside = workspace[0] && !path_within(workspace, state_dir);
+	bool cfg_outside = !path_within(config_dir, state_dir);
+
+	if (ws_outside && cfg_outside && strictly_below(config_dir, workspace))
+		return err_set(err, 0,
+			       "config dir %s lies in the workspace %s, which the sandbox writes: "
+			       "the gateway could swap it for a link before the config is written "
+			       "there; keep the config in the state dir or outside the workspace",
+			       config_dir, workspace);
+	if (ws_outside && strictly_below(state_dir, workspace))
+		return err_set(err, 0,
+			       "state dir %s lies in the workspace %s, which the sandbox writes: "
+			       "the gateway could swap a directory on its path for a link",
+			       state_dir, workspace);
+	if (cfg_outside && strictly_below(state_dir, config_dir))
+		return err_set(err, 0,
+			       "state dir %s lies in the config dir %s, which the sandbox writes: "
+			       "the gateway could swap a directory on its path for a link",
+			       state_dir, config_dir);
+	return 0;
+}
+
 /* ---- drift ------------------------------------------------------------------ */
 
 static size_t drift_add(struct trust_drift *out, size_t max, size_t n, const char *key,

@@ -57,6 +57,16 @@ void trust_guard_free(struct trust_guard *g);
 int trust_guard_check(const struct trust_guard *g, const char *what, const char *dir,
 		      unsigned flags, ocr_error *err);
 
+/* The profile's own directories against each other. Outside the state dir
+ * the launcher reaches the config dir and the state dir by path (root
+ * writes the config there and chowns it); a path through a directory the
+ * sandbox can write (the workspace; a config dir outside the state dir) is
+ * one the payload can swap for a link between the check and the write.
+ * Pure: -1 with the reason when the config dir lies below the workspace,
+ * or the state dir below the workspace or the config dir. */
+int trust_check_own_dirs(const char *state_dir, const char *config_dir, const char *workspace,
+			 ocr_error *err);
+
 /* ---- drift: the config against the pins ----------------------------------- */
 
 struct trust_drift {

@@ -62,6 +62,7 @@ struct afx {
 	bool detached[2]; /* profile a, b: `stop` them at the end */
 	pid_t bg[4];	  /* launchers running in the background */
 	int n_bg;
+	char extra_env[2][AFX_PATH + 32]; /* "KEY=VALUE" for every launcher run */
 };
 
 static __attribute__((unused)) long afx_now_ms(void)
@@ -138,7 +139,10 @@ static __attribute__((unused)) void afx_env(const struct afx *f, char **envp)
 	 * the filter cache attack needs the real layout. */
 	if (!f->rootless)
 		envp[n++] = records;
-	n = add_sanitizer_env(envp, n, 7);
+	for (size_t i = 0; i < 2; i++)
+		if (f->extra_env[i][0])
+			envp[n++] = (char *)f->extra_env[i];
+	n = add_sanitizer_env(envp, n, 11);
 	envp[n] = NULL;
 }
 
@@ -146,7 +150,7 @@ static __attribute__((unused)) void afx_env(const struct afx *f, char **envp)
 static __attribute__((unused)) int afx_run(const struct afx *f, struct run_result *r, int timeout_s,
 					   const char *const *args)
 {
-	char *argv[AFX_MAX_ARGS], *envp[8];
+	char *argv[AFX_MAX_ARGS], *envp[12];
 
 	afx_argv(f, args, argv);
 	afx_env(f, envp);
@@ -317,7 +321,7 @@ static __attribute__((unused)) pid_t afx_spawn_payload(struct afx *f, const char
 {
 	const char *const args[] = {"--profile", profile, "exec", "--",
 				    "/bin/sh",	 "-c",	  script, NULL};
-	char *argv[AFX_MAX_ARGS], *envp[8];
+	char *argv[AFX_MAX_ARGS], *envp[12];
 	pid_t pid;
 
 	cr_assert_lt(f->n_bg, 4);

@@ -239,3 +239,38 @@ BOTH_MODES(host, bind_mount_alias_as_workspace)
 		run_result_free(&r);
 	}
 }
+
+/* Own: a config dir inside the workspace (OPENCLAW_CONFIG_PATH=<ws>/cfg/...).
+ * Root writes the config by path outside the state dir, and the payload may
+ * rename anything in its workspace: swapping cfg/ for a link with
+ * renameat2(RENAME_EXCHANGE) between setup's check and its write made root
+ * create <target>/openclaw.json owned by the sandbox's account (seen by
+ * hand: about 1 run of setup in 40). So setup refuses the layout, and the
+ * state dir inside the workspace, before anything is made. */
+BOTH_MODES(host, config_dir_inside_the_workspace)
+{
+	char ws[AFX_PATH + 16], state[AFX_PATH + 16], target[AFX_PATH];
+	struct snap s_target;
+	struct run_result r;
+
+	afx_root_target(f, "cfgdirtarget", target, sizeof(target));
+	snap_take(target, &s_target);
+	afx_fmt(ws, "%s/ws", f->tmp);
+	afx_sh("install -d -o %s -m 0700 %s", f->user, ws);
+	for (int i = 0; i < 2; i++) {
+		afx_fmt(state, "%s/state-c", f->tmp);
+		afx_fmt(f->extra_env[0], "OPENCLAW_STATE_DIR=%s%s", i ? ws : f->tmp,
+			i ? "/x/state" : "/state-c");
+		afx_fmt(f->extra_env[1], "OPENCLAW_CONFIG_PATH=%s/cfg/openclaw.json", ws);
+		afx_the = *f;
+		if (f->rootless)
+			AFX_OCR(f, &r, "setup", "--workspace", ws);
+		else
+			AFX_OCR(f, &r, "setup", "--workspace", ws, "--user", f->user);
+		cr_expect_eq(r.exit_code, 1, "setup accepted: %s%s", r.out, r.err);
+		cr_expect(strstr(r.err, "lies in the workspace"), "%s", r.err);
+		run_result_free(&r);
+		cr_expect(!path_exists(state), "setup made the state dir %s", state);
+	}
+	snap_expect_same(target, &s_target);
+}

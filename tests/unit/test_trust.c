@@ -310,3 +310,27 @@ Test(trust, beneath_helpers_never_follow_links)
 	cr_assert_eq(trust_chown_beneath(state_fd, "logs", getuid(), getgid(), &err), -1);
 	close(state_fd);
 }
+
+/* The profile's own dirs: none reached through a directory the sandbox
+ * writes (the payload could swap it for a link under root's feet). */
+Test(trust, own_dirs_not_below_what_the_sandbox_writes)
+{
+	ocr_error err = {0};
+
+	cr_assert_eq(
+	    trust_check_own_dirs("/h/.openclaw-a", "/h/.openclaw-a", "/h/.openclaw-a/ws", &err), 0,
+	    "%s", err.msg);
+	cr_assert_eq(trust_check_own_dirs("/h/.openclaw-a", "/h/cfg", "/srv/ws", &err), 0, "%s",
+		     err.msg);
+	/* The config dir in the state dir: reached beneath the state dir. */
+	cr_assert_eq(trust_check_own_dirs("/srv/ws/state", "/srv/ws/state/cfg", "/srv/other", &err),
+		     0, "%s", err.msg);
+	cr_assert_eq(trust_check_own_dirs("/h/.openclaw-a", "/srv/ws/cfg", "/srv/ws", &err), -1);
+	cr_assert(strstr(err.msg, "config dir /srv/ws/cfg lies in the workspace"), "%s", err.msg);
+	cr_assert_eq(trust_check_own_dirs("/srv/ws/x/state", "/srv/ws/x/state", "/srv/ws", &err),
+		     -1);
+	cr_assert(strstr(err.msg, "state dir /srv/ws/x/state lies in the workspace"), "%s",
+		  err.msg);
+	cr_assert_eq(trust_check_own_dirs("/h/oc/state", "/h/oc", "/h/oc/state/ws", &err), -1);
+	cr_assert(strstr(err.msg, "lies in the config dir /h/oc"), "%s", err.msg);
+}
