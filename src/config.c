@@ -13,6 +13,7 @@
 #include "atomic_file.h"
 #include "cdp_url.h"
 #include "config_edit.h"
+#include "config_include.h"
 #include "trust.h"
 #include "json5.h"
 
@@ -60,6 +61,18 @@ int config_load(const char *path, cJSON **root, bool *missing, ocr_error *err)
 			       "%s: nested deeper than %d levels (the gateway itself fails "
 			       "beyond about %d)",
 			       path, CONFIG_MAX_DEPTH, CONFIG_MAX_DEPTH_UPSTREAM);
+	}
+	/* $include as the gateway resolves it in our sandbox, whose environment
+	 * has no OPENCLAW_INCLUDE_ROOTS: included files lie in the config's
+	 * directory. A port set in an included file is the gateway's port. */
+	if (path[0] == '/' && config_resolve_includes(&tree, path, NULL, err) < 0) {
+		json5_delete(tree);
+		return err_prefix(err, "%s", path);
+	}
+	if (!cJSON_IsObject(tree)) {
+		json5_delete(tree);
+		return err_set(err, 0, "%s: its $include made the top-level value not an object",
+			       path);
 	}
 	*root = tree;
 	return 0;

@@ -14,6 +14,7 @@
 #include <time.h>
 
 #include "cdp_url.h"
+#include "config.h"
 #include "json5.h"
 
 static void put_unit(FILE *out, uint32_t u)
@@ -181,6 +182,24 @@ int main(int argc, char **argv)
 
 	if (argc == 4 && strcmp(argv[1], "--time") == 0)
 		return time_parse(argv[2], atoi(argv[3]));
+	if (argc >= 2 && strcmp(argv[1], "--config") == 0) {
+		/* --config PATH...: each config as config_load reads it ($include
+		 * resolved), or ERROR. */
+		for (int i = 2; i < argc; i++) {
+			cJSON *root = NULL;
+			bool missing;
+			ocr_error err = {0};
+
+			if (config_load(argv[i], &root, &missing, &err) < 0 || missing)
+				fputs("ERROR\n", stdout);
+			else if (dump(stdout, root) < 0)
+				return 2;
+			else
+				fputc('\n', stdout);
+			json5_delete(root);
+		}
+		return 0;
+	}
 	if (argc == 3 && strcmp(argv[1], "--cdp") == 0) {
 		in = fopen(argv[2], "rb");
 		return in ? classify_urls(in) : 2;

@@ -14,6 +14,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url'
 import handCases from './cases.mjs'
 import { generate } from './generate.mjs'
 import { urlCases } from './urls.mjs'
+import { includeCases } from './includes.mjs'
 
 console.warn = () => {} // json5 warns about U+2028 in strings
 const here = path.dirname(fileURLToPath(import.meta.url))
@@ -28,6 +29,7 @@ const json5 = createRequire(path.join(dist, compat))('json5')
 const inDist = (re) => pathToFileURL(path.join(dist, fs.readdirSync(dist).find((f) => re.test(f))))
 const { t: parseBrowserHttpUrl } = await import(inDist(/^browser-cdp-.*\.mjs$/))
 const { s: isLoopbackHost } = await import(inDist(/^net-[A-Za-z0-9_-]+\.mjs$/))
+const { l: resolveConfigIncludes } = await import(inDist(/^includes-[A-Za-z0-9_-]+\.mjs$/))
 
 // --- the canonical form both sides print (see json5_dump.c) ---------------
 const f64 = new DataView(new ArrayBuffer(8))
@@ -161,4 +163,35 @@ urls.forEach((u, i) => {
     if (theirs !== oursUrl[i] && ++badUrl <= 25) console.log(`DISAGREE cdpUrl ${JSON.stringify(u)}\n  gateway: ${theirs}\n  ours:    ${oursUrl[i]}`)
 })
 console.log(`${urls.length} CDP URLs, ${badUrl} disagreements`)
-process.exit(bad || badUrl ? 1 : 0)
+
+// $include: each layout in a fresh directory, read by config_load and by
+// upstream's parse + resolveConfigIncludes (the sandbox sets no include roots).
+const incDir = fs.mkdtempSync(path.join(os.tmpdir(), 'json5-diff-inc-'))
+let badInc = 0
+try {
+    const mains = includeCases.map((files, i) => {
+        const dir = path.join(incDir, String(i))
+        for (const [name, text] of Object.entries(files)) {
+            fs.mkdirSync(path.dirname(path.join(dir, name)), { recursive: true })
+            fs.writeFileSync(path.join(dir, name), text)
+        }
+        return path.join(dir, 'main.json5')
+    })
+    const r = spawnSync(args.dump, ['--config', ...mains], { encoding: 'latin1' })
+    if (r.status !== 0) throw new Error(`${args.dump} --config exited ${r.status}: ${r.stderr}`)
+    const oursInc = r.stdout.split('\n')
+    mains.forEach((main, i) => {
+        let theirs
+        try {
+            const v = resolveConfigIncludes(upstreamParse(fs.readFileSync(main, 'utf-8')), main)
+            theirs = v !== null && typeof v === 'object' && !Array.isArray(v) ? canon(v) : 'ERROR'
+        } catch {
+            theirs = 'ERROR'
+        }
+        if (theirs !== oursInc[i] && ++badInc <= 25) console.log(`DISAGREE $include layout ${i}: ${JSON.stringify(includeCases[i])}\n  gateway: ${cut(theirs)}\n  ours:    ${cut(oursInc[i])}`)
+    })
+} finally {
+    fs.rmSync(incDir, { recursive: true, force: true })
+}
+console.log(`${includeCases.length} $include layouts, ${badInc} disagreements`)
+process.exit(bad || badUrl || badInc ? 1 : 0)

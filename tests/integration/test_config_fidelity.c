@@ -252,3 +252,31 @@ Test(config_fidelity, fifo_config_does_not_hang_check)
 	cr_assert(strstr(r.err, "is a FIFO"), "%s", r.err);
 	run_result_free(&r);
 }
+
+/* A port set in an included file is the gateway's port: check and ports see
+ * it, and setup adds what is missing next to the $include, not over it. */
+Test(config_fidelity, port_from_an_included_file)
+{
+	char text[128], inc[PATH_MAX], want[64];
+	unsigned base = free_port_base();
+	struct run_result r;
+
+	snprintf(inc, sizeof(inc), "%s/.openclaw/gateway.json5", home);
+	snprintf(text, sizeof(text), "{ port: %u, bind: 'loopback' }", base);
+	write_text_file(inc, text);
+	const char *main_text = "{ gateway: { $include: './gateway.json5' } }";
+	char *now = setup_on(main_text, NULL, NULL);
+	cJSON *root = parse(now);
+
+	cr_assert(only_insertions(main_text, now), "was: %s\nnow: %s", main_text, now);
+	cr_assert_null(get(root, "gateway", "port", NULL), "the port stays in the included file");
+	cr_assert_str_eq(get(root, "gateway", "mode", NULL)->valuestring, "local");
+	json5_delete(root);
+	free(now);
+	cr_assert_eq(run_ocr(&r, home, "ports", NULL), 0);
+	cr_assert_eq(r.exit_code, 0, "%s", r.err);
+	snprintf(want, sizeof(want), "%u", base);
+	cr_assert(strstr(r.out, want), "ports must use the included gateway.port %u:\n%s", base,
+		  r.out);
+	run_result_free(&r);
+}

@@ -1,0 +1,31 @@
+// $include layouts for the differential test: each is a set of files in a
+// fresh directory, the main config being "main.json5" (or the path given).
+export const includeCases = [
+    { 'main.json5': '{ gateway: { $include: "./gw.json5" } }', 'gw.json5': '{ port: 19001 }' },
+    { 'main.json5': '{ $include: "./base.json5", gateway: { bind: "lan" } }', 'base.json5': '{ gateway: { port: 1, bind: "loopback", x: [1] }, a: 1 }' },
+    { 'main.json5': '{ $include: ["a.json5", "b.json5"], z: 0 }', 'a.json5': '{ l: [1, 2], o: { p: 1, q: 1 }, s: "a" }', 'b.json5': '{ l: [3], o: { q: 2 }, s: ["b"] }' },
+    { 'main.json5': '{ x: { $include: "x.json5", l: [9], o: { n: 1 } } }', 'x.json5': '{ l: [1], o: { m: 1 }, k: 2 }' },
+    { 'main.json5': '{ $include: "a.json5" }', 'a.json5': '{ $include: "b.json5", a: 1 }', 'b.json5': '{ b: 2, a: 0 }' },
+    { 'main.json5': '{ $include: "a.json5" }', 'a.json5': '{ $include: "main.json5" }' },
+    { 'main.json5': '{ $include: "a.json5" }', 'a.json5': '{ $include: "a.json5" }' },
+    { 'main.json5': '{ a: { $include: "sub/x.json5" } }', 'sub/x.json5': '{ $include: "../y.json5" }', 'y.json5': '{ y: 1 }' },
+    { 'main.json5': '{ a: { $include: "../escape.json5" } }' },
+    { 'main.json5': '{ a: { $include: "/etc/hostname" } }' },
+    { 'main.json5': '{ a: { $include: "missing.json5" } }' },
+    { 'main.json5': '{ a: { $include: 5 } }' },
+    { 'main.json5': '{ a: { $include: ["x.json5", 5] } }', 'x.json5': '{}' },
+    { 'main.json5': '{ a: { $include: "x.json5", b: 1 } }', 'x.json5': '[1, 2]' },
+    { 'main.json5': '{ a: { $include: "x.json5" } }', 'x.json5': '[1, 2]' },
+    { 'main.json5': '{ a: [ { $include: "x.json5" }, 2 ] }', 'x.json5': '"s"' },
+    { 'main.json5': '{ a: { $include: "x.json5" } }', 'x.json5': '{ broken' },
+    { 'main.json5': '{ a: { $include: [] } }' },
+    { 'main.json5': '{ a: { $include: "x.json5", constructor: 1, b: { prototype: 2 } } }', 'x.json5': '{ c: 1, __proto__: 3 }' },
+    { 'main.json5': '{ $include: "x.json5", gateway: { port: 2 } }', 'x.json5': '{ gateway: { port: 1 }, "10": 1, "2": 2 }' },
+    { 'main.json5': '{ a: { $include: "./d/../x.json5" } }', 'x.json5': '{ ok: true }' },
+    { 'main.json5': '{ a: { $include: "x.json5" }, b: { $include: "x.json5" } }', 'x.json5': '{ shared: 1 }' },
+    { 'main.json5': '{ $include: "x.json5", ${SIBLING}: 1 }', 'x.json5': '{}' },
+    { 'main.json5': '{ a: { "$include": "x.json5", "$include": "y.json5" } }', 'x.json5': '{ x: 1 }', 'y.json5': '{ y: 1 }' },
+    // Eleven levels: upstream refuses the eleventh.
+    Object.fromEntries([['main.json5', '{ $include: "l1.json5" }'], ...Array.from({ length: 11 }, (_, i) => [`l${i + 1}.json5`, i < 10 ? `{ $include: "l${i + 2}.json5", d${i + 1}: 1 }` : '{ end: 1 }'])]),
+    Object.fromEntries([['main.json5', '{ $include: "l1.json5" }'], ...Array.from({ length: 10 }, (_, i) => [`l${i + 1}.json5`, i < 9 ? `{ $include: "l${i + 2}.json5", d${i + 1}: 1 }` : '{ end: 1 }'])]),
+]
