@@ -41,14 +41,14 @@ void sandbox_free(struct sandbox *sb)
 	free(sb->hostname);
 	free(sb->policy_path);
 	free(sb->filter_cache_dir);
-	free(sb->cgroup_prefix);
 	for (size_t i = 0; i < sb->n_mounts; i++) {
 		free(sb->mounts[i].src);
 		free(sb->mounts[i].dst);
 	}
 	free(sb->mounts);
 	free(sb->ports);
-	free(sb->cgroup_dir);
+	free(sb->cgroup_prefix);
+	sb_cgroup_forget(sb);
 	free(sb);
 }
 
@@ -247,10 +247,9 @@ int sandbox_set_rlimit(struct sandbox *sb, int resource, rlim_t soft, rlim_t har
 	return 0;
 }
 
-void sandbox_set_cgroup_limits(struct sandbox *sb, uint64_t memory_max_bytes, uint64_t pids_max)
+void sandbox_set_limits(struct sandbox *sb, const struct sandbox_limits *limits)
 {
-	sb->memory_max = memory_max_bytes;
-	sb->pids_max = pids_max;
+	sb->limits = *limits;
 }
 
 void sandbox_set_strict(struct sandbox *sb, bool strict)

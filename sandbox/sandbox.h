@@ -106,20 +106,59 @@ int sandbox_set_filter_cache(struct sandbox *sb, const char *dir, struct sandbox
 
 int sandbox_set_rlimit(struct sandbox *sb, int resource, rlim_t soft, rlim_t hard,
 		       struct sandbox_error *err);
-/* cgroup v2 limits; 0 means unlimited. Applied only where a delegated v2
- * hierarchy exists; otherwise a warning is reported and the run goes on. */
-void sandbox_set_cgroup_limits(struct sandbox *sb, uint64_t memory_max_bytes, uint64_t pids_max);
-/* The name of the child cgroup made for those limits: PREFIX<init pid>
- * (default "sandbox-"); letters, digits, '-', '_' and '.' only. */
-int sandbox_set_cgroup_prefix(struct sandbox *sb, const char *prefix, struct sandbox_error *err);
 
 /* Size and inode bounds of every writable tmpfs the payload gets (/tmp,
  * /dev/shm and the plan's SANDBOX_MOUNT_TMPFS mounts), each on its own;
  * 0 keeps the kernel's default (half of RAM, which is no bound at all). */
 void sandbox_set_tmpfs_size(struct sandbox *sb, uint64_t bytes, uint64_t inodes);
 
-/* Strict: a missing kernel feature (Landlock network rules, cgroup v2) is an
- * error instead of a warning. */
+/* ---- cgroup limits ----------------------------------------------------------
+ * Each sandbox gets its own cgroup, named PREFIX<init pid>, created below the
+ * cgroup the caller itself runs in (never higher: a limit placed on the
+ * caller still holds for the sandbox), joined by the sandbox's init before
+ * anything of the payload runs, removed once the sandbox has ended. On a
+ * cgroup v2 host that is one directory; on cgroup v1 and hybrid hosts one
+ * per controller (memory, pids, cpu), which needs root. Where a controller
+ * cannot be used, a warning says why and the run goes on (strict: an
+ * error). */
+struct sandbox_limits {
+	uint64_t memory_max;	/* bytes of RAM; 0: no limit */
+	uint64_t swap_max;	/* bytes of swap on top (where swap is accounted) */
+	uint64_t pids_max;	/* processes and threads; 0: no limit */
+	unsigned cpu_weight;	/* 1..10000, cgroup v2's scale (100: an even share) */
+	unsigned cpu_quota_pct; /* percent of one CPU (150: one and a half); 0: none */
+};
+
+/* Limits of 0 everywhere (the default): no cgroup is made. */
+void sandbox_set_limits(struct sandbox *sb, const struct sandbox_limits *limits);
+/* The name of the child cgroup made for those limits: PREFIX<init pid>
+ * (default "sandbox-"); letters, digits, '-', '_' and '.' only. */
+int sandbox_set_cgroup_prefix(struct sandbox *sb, const char *prefix, struct sandbox_error *err);
+
+/* What a sandbox's cgroups hold and saw, read from the kernel. */
+struct sandbox_usage {
+	bool memory, pids, cpu;	  /* a group of ours with that controller was read */
+	uint64_t memory_current;  /* bytes charged now (RAM, page cache included) */
+	uint64_t memory_peak;	  /* the highest charge seen (0: unknown) */
+	uint64_t memory_max;	  /* the limit in force; 0: none */
+	uint64_t memory_max_hits; /* allocations that hit the limit (v1 failcnt, v2 max) */
+	uint64_t oom_kills;	  /* processes the OOM killer killed in the group */
+	uint64_t pids_current, pids_max, pids_refused; /* refused: forks failed at the max */
+	unsigned cpu_weight, cpu_quota_pct;	       /* as set (0: none) */
+};
+
+/* The sandbox's usage: live while it runs; after sandbox_wait() has reaped
+ * it, what was read just before its cgroups were removed. All false when it
+ * has no cgroup. */
+void sandbox_usage_get(const struct sandbox *sb, struct sandbox_usage *u);
+/* The same for any running sandbox, by the host pid of its init, for a
+ * process that does not hold the struct (a status command): only groups
+ * named PREFIX<something> count. */
+int sandbox_usage_of(pid_t init_pid, const char *prefix, struct sandbox_usage *u,
+		     struct sandbox_error *err);
+
+/* Strict: a missing kernel feature (Landlock network rules, a cgroup
+ * controller) is an error instead of a warning. */
 void sandbox_set_strict(struct sandbox *sb, bool strict);
 
 /* Where warnings go (default: stderr, prefixed "sandbox: warning: "). */

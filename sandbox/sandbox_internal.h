@@ -9,6 +9,7 @@
 #ifndef OPENCLAW_SANDBOX_INTERNAL_H
 #define OPENCLAW_SANDBOX_INTERNAL_H
 
+#include <limits.h>
 #include <linux/filter.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -60,6 +61,17 @@ struct sb_bpf {
 	size_t len;
 };
 
+/* One cgroup directory of a sandbox: on v1 one per controller (comounted
+ * controllers share one), on v2 a single one for all of them. */
+enum { SB_CG_MEMORY = 1u, SB_CG_PIDS = 2u, SB_CG_CPU = 4u };
+#define SB_CG_N 3
+
+struct sb_cgroup {
+	char *dir;
+	int version;	      /* 1 or 2 */
+	unsigned controllers; /* SB_CG_* */
+};
+
 struct sb_sys_view; /* mounts.c: the system binds (/usr, /etc files, /dev nodes) */
 
 struct sandbox {
@@ -81,7 +93,7 @@ struct sandbox {
 
 	struct sb_rlimit rlimits[SB_MAX_RLIMITS];
 	size_t n_rlimits;
-	uint64_t memory_max, pids_max;
+	struct sandbox_limits limits;
 	bool strict;
 	int warning_fd;
 
@@ -91,7 +103,10 @@ struct sandbox {
 	int pidfd;
 	bool reaped;
 	int exit_code;
-	char *cgroup_dir; /* cgroup we created (removed after the end), or NULL */
+	struct sb_cgroup cgroups[SB_CG_N]; /* the groups we made (removed after the end) */
+	size_t n_cgroups;
+	bool have_final_usage; /* read just before the groups were removed */
+	struct sandbox_usage final_usage;
 	struct sb_sys_view *sys_view;
 };
 
@@ -193,10 +208,33 @@ int sb_landlock_apply(const struct sandbox *sb, int abi, struct sandbox_error *e
 /* Payload: the plan's rlimits (a hard limit above the current one is
  * clamped: an unprivileged caller cannot raise it). */
 int sb_rlimits_apply(const struct sandbox *sb, struct sandbox_error *err);
-/* Launcher, before the go signal: cgroup v2 limits for PID, or a warning
- * (an error when strict) if no delegated hierarchy exists. */
+/* Launcher, before the go signal: the plan's cgroups for PID, below our
+ * own, with the limits written and PID in them; a warning (an error when
+ * strict) for each controller that cannot be used. */
 int sb_cgroup_setup(struct sandbox *sb, pid_t pid, struct sandbox_error *err);
+/* Launcher, once the sandbox has ended: keep the last usage, remove the
+ * groups. */
 void sb_cgroup_cleanup(struct sandbox *sb);
+/* Frees the names without touching the kernel (sandbox_free()). */
+void sb_cgroup_forget(struct sandbox *sb);
+
+/* Where a process's groups of memory, pids and cpu are (index i is the
+ * controller of bit 1<<i). */
+struct sb_cg_place {
+	int version; /* 0: the controller is not available */
+	char dir[PATH_MAX];
+};
+extern const char *const sb_cg_names[SB_CG_N];
+/* PID 0: the caller. */
+void sb_cg_locate(pid_t pid, struct sb_cg_place out[SB_CG_N]);
+/* DIR/FILE into BUF (NUL-terminated); -1 with errno. */
+int sb_cg_read(const char *dir, const char *file, char *buf, size_t len);
+bool sb_cg_has_word(const char *list, const char *word, const char *seps);
+
+/* ---- cgroup_usage.c ----------------------------------------------------------- */
+
+/* Adds what the group DIR (VERSION, CONTROLLERS) holds to U. */
+void sb_cg_read_usage(const char *dir, int version, unsigned controllers, struct sandbox_usage *u);
 
 /* ---- init.c ---------------------------------------------------------------- */
 

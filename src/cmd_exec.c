@@ -14,6 +14,7 @@
 #include "cli.h"
 #include "gateway_env.h"
 #include "plan.h"
+#include "resources.h"
 #include "registry.h"
 
 #define MAX_LIST 64
@@ -227,6 +228,19 @@ static int supervise(struct sandbox *sb, const sigset_t *set)
 	}
 }
 
+/* A command that ended badly is told why when its cgroups' counters know:
+ * an OOM kill or forks refused at the profile's limits. */
+static void explain_exit(const struct sandbox *sb, int code)
+{
+	struct sandbox_usage u;
+	char why[256];
+
+	sandbox_usage_get(sb, &u);
+	if (code != 0 && resources_explain(&u, why, sizeof(why)))
+		cli_warnf("exec: the command %s: %s (setup --memory/--pids change the limits)",
+			  code > 128 ? "was killed" : "failed", why);
+}
+
 int cmd_exec(const struct cli_context *ctx, int argc, char **argv)
 {
 	struct exec_args a = {.json_fd = -1};
@@ -294,6 +308,7 @@ int cmd_exec(const struct cli_context *ctx, int argc, char **argv)
 	if (a.json_fd >= 0)
 		json_start(a.json_fd, &st);
 	rc = supervise(sb, &set);
+	explain_exit(sb, rc);
 	if (a.json_fd >= 0)
 		dprintf(a.json_fd, "{\"exit-code\": %d}\n", rc);
 	sandbox_free(sb);

@@ -17,6 +17,19 @@ static void usage(FILE *out)
 	      out);
 }
 
+/* "612M/2.0G" and "37/1024": now against the limit; "-" without a group. */
+static void usage_cells(const struct sandbox_usage *u, char *mem, size_t mem_len, char *pids,
+			size_t pids_len)
+{
+	double cur = (double)u->memory_current / (1 << 20), max = (double)u->memory_max / (1 << 30);
+
+	if (u->memory)
+		snprintf(mem, mem_len, u->memory_max ? "%.0fM/%.1fG" : "%.0fM", cur, max);
+	if (u->pids)
+		snprintf(pids, pids_len, u->pids_max ? "%llu/%llu" : "%llu",
+			 (unsigned long long)u->pids_current, (unsigned long long)u->pids_max);
+}
+
 int cmd_list(const struct cli_context *ctx, int argc, char **argv)
 {
 	struct instance_set set = {0};
@@ -37,12 +50,12 @@ int cmd_list(const struct cli_context *ctx, int argc, char **argv)
 	if (json)
 		arr = cJSON_CreateArray();
 	else
-		printf("%-20s %-6s %-11s %-10s %-8s %s\n", "PROFILE", "PORT", "STATE", "HEALTH",
-		       "PID", "UPTIME");
+		printf("%-20s %-6s %-11s %-10s %-8s %-8s %-17s %s\n", "PROFILE", "PORT", "STATE",
+		       "HEALTH", "PID", "UPTIME", "MEMORY", "PIDS");
 	for (size_t i = 0; i < set.n; i++) {
 		const struct instance *inst = &set.items[i];
 		struct gateway_view v;
-		char up[32] = "-", pid[16] = "-";
+		char up[32] = "-", pid[16] = "-", mem[40] = "-", pids[40] = "-";
 
 		if (gateway_view_get(inst, &hp, true, &v, &err) < 0) {
 			err_print(&err);
@@ -64,8 +77,9 @@ int cmd_list(const struct cli_context *ctx, int argc, char **argv)
 			if (gateway_view_uptime(&v) > 0)
 				runtime_format_duration(gateway_view_uptime(&v), up, sizeof(up));
 		}
-		printf("%-20s %-6u %-11s %-10s %-8s %s\n", profile_label(&inst->profile), v.port,
-		       gateway_view_state(&v), gateway_view_health(&v), pid, up);
+		usage_cells(&v.usage, mem, sizeof(mem), pids, sizeof(pids));
+		printf("%-20s %-6u %-11s %-10s %-8s %-8s %-17s %s\n", profile_label(&inst->profile),
+		       v.port, gateway_view_state(&v), gateway_view_health(&v), pid, up, mem, pids);
 	}
 	for (size_t i = 0; !json && i < set.n; i++) {
 		const struct instance *inst = &set.items[i];

@@ -19,6 +19,7 @@
 #include "config.h"
 #include "config_edit.h"
 #include "registry.h"
+#include "resources.h"
 #include "host_dirs.h"
 #include "ownership.h"
 #include "pins.h"
@@ -53,6 +54,12 @@ static void usage(FILE *out)
 	      "  --no-rescues P    revoke that grant (repeatable)\n"
 	      "  --user NAME       as root: the account the gateway runs as, which gets the\n"
 	      "                    files (default: " SERVICE_USER_DEFAULT ", created if missing)\n"
+	      "  --memory SIZE     memory limit of each sandbox (1.5G, 800M, max; default 2G,\n"
+	      "                    less on a small host); --swap SIZE of swap on top (0)\n"
+	      "  --pids N          processes and threads at most (default 512, or max)\n"
+	      "  --cpu-weight N    CPU share, 1..10000 (default 100: even with the others)\n"
+	      "  --cpu-quota P     CPU time at most: 150% or 1.5 (CPUs), or max (default)\n"
+	      "                    Each limit also takes \"default\" to follow the default.\n"
 	      "  -h, --help        show this help\n",
 	      out);
 }
@@ -289,6 +296,8 @@ struct setup_args {
 	bool accept_config;
 	char **rescues, **no_rescues; /* --rescues SPEC, --no-rescues NAME */
 	size_t n_rescues, n_no_rescues;
+	struct resources limits; /* --memory, --pids, ... */
+	unsigned limits_touched; /* res_field bits given on the command line */
 };
 
 /* The part of PATH below DIR ("" for DIR itself); NULL when outside. */
@@ -470,7 +479,8 @@ static int validate_dirs(const struct cli_context *ctx, const struct instance *s
 /* The pins of this setup: the workspace, the base and the explicit ports
  * that lie outside the block, and root's sandbox account. */
 static int save_pins(const struct cli_context *ctx, struct instance *self, bool root,
-		     const char *user, uid_t uid, gid_t gid, ocr_error *err)
+		     const char *user, const struct setup_args *a, uid_t uid, gid_t gid,
+		     ocr_error *err)
 {
 	const struct profile *p = &self->profile;
 	struct pins pin = {0};
@@ -488,6 +498,8 @@ static int save_pins(const struct cli_context *ctx, struct instance *self, bool 
 		    port_block_add_explicit(&pin.ports, e->port, e->source, err) < 0)
 			return -1;
 	}
+	pin.limits = self->pinned ? self->pins.limits : (struct resources){0};
+	resources_merge(&pin.limits, &a->limits, a->limits_touched);
 	if (root) {
 		pin.has_ids = true;
 		pin.uid = uid;
@@ -510,6 +522,8 @@ static void print_result(const struct instance *self, bool changed, bool first, 
 	const struct profile *p = &self->profile;
 	struct trust_drift d[TRUST_DRIFT_MAX];
 	size_t n_drift = trust_drift_find(self, d, TRUST_DRIFT_MAX);
+	struct resources eff;
+	char limits[256];
 	struct stat st;
 
 	printf("profile %s: state dir %s\n"
@@ -538,6 +552,9 @@ static void print_result(const struct instance *self, bool changed, bool first, 
 		grant_items_text(self->pins.rescues[i].items, items, sizeof(items));
 		printf("  rescues   %s (%s)\n", self->pins.rescues[i].profile, items);
 	}
+	resources_effective(&self->pins.limits, resources_host_ram(), &eff);
+	resources_describe(&eff, limits, sizeof(limits));
+	printf("  limits    %s\n", limits);
 	/* Root hands nothing outside the state dir to the sandbox's account. */
 	if (root && !path_within(p->workspace, p->state_dir) && stat(p->workspace, &st) == 0 &&
 	    st.st_uid != uid)
@@ -636,7 +653,7 @@ static int run(const struct cli_context *ctx, const struct setup_args *a, struct
 		repair_ownership(state_fd, p, uid, gid);
 	close(state_fd);
 	if (rc == 0)
-		rc = save_pins(ctx, self, root, user, uid, gid, &err);
+		rc = save_pins(ctx, self, root, user, a, uid, gid, &err);
 	if (rc == 0 && (p->state_origin == ORIGIN_ENV || p->config_origin == ORIGIN_ENV))
 		rc = registry_record(&ctx->env, p, &err);
 	if (rc < 0)
@@ -654,6 +671,11 @@ int cmd_setup(const struct cli_context *ctx, int argc, char **argv)
 	    {"accept-config", no_argument, NULL, 'A'},
 	    {"rescues", required_argument, NULL, 'R'},
 	    {"no-rescues", required_argument, NULL, 'N'},
+	    {"memory", required_argument, NULL, RES_MEMORY},
+	    {"swap", required_argument, NULL, RES_SWAP},
+	    {"pids", required_argument, NULL, RES_PIDS},
+	    {"cpu-weight", required_argument, NULL, RES_CPU_WEIGHT},
+	    {"cpu-quota", required_argument, NULL, RES_CPU_QUOTA},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
@@ -661,12 +683,12 @@ int cmd_setup(const struct cli_context *ctx, int argc, char **argv)
 	struct instance_set others = {0};
 	struct setup_args a = {0};
 	ocr_error err = {0};
-	int opt, rc;
+	int opt, rc, li = 0;
 	char *grant_specs[2 * (size_t)argc + 2];
 
 	a.rescues = grant_specs;
 	a.no_rescues = grant_specs + argc + 1;
-	while ((opt = getopt_long(argc, argv, "+h", options, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "+h", options, &li)) != -1) {
 		switch (opt) {
 		case 'P':
 			if (cli_parse_base_port("setup", optarg, &a.port) < 0)
@@ -686,6 +708,18 @@ int cmd_setup(const struct cli_context *ctx, int argc, char **argv)
 			break;
 		case 'N':
 			a.no_rescues[a.n_no_rescues++] = optarg;
+			break;
+		case RES_MEMORY:
+		case RES_SWAP:
+		case RES_PIDS:
+		case RES_CPU_WEIGHT:
+		case RES_CPU_QUOTA:
+			if (resources_parse_option(opt, optarg, &a.limits, &err) < 0) {
+				err_prefix(&err, "setup: --%s", options[li].name);
+				err_print(&err);
+				return EXIT_USAGE;
+			}
+			a.limits_touched |= (unsigned)opt;
 			break;
 		case 'h':
 			usage(stdout);

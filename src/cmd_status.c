@@ -11,6 +11,7 @@
 #include "gateway_status.h"
 #include "registry.h"
 #include "rescue.h"
+#include "resources.h"
 
 static void usage(FILE *out)
 {
@@ -85,7 +86,7 @@ static void print_watchdog(const struct gateway_view *v)
 static void print_human(const struct instance *inst, const struct gateway_view *v)
 {
 	const char *label = profile_label(&inst->profile);
-	char up[32];
+	char up[32], usage[160];
 
 	if (!v->running) {
 		printf("%s: %s", label, gateway_view_state(v));
@@ -93,6 +94,8 @@ static void print_human(const struct instance *inst, const struct gateway_view *
 			printf(" (last exit %d, %s)", v->st.last_exit,
 			       runtime_phase_name(v->st.phase));
 		putchar('\n');
+		if (v->have_state && v->st.last_exit_why[0])
+			printf("  why      %s\n", v->st.last_exit_why);
 		if (v->orphan)
 			printf("  warning: its sandbox (pid %ld) is still alive without a "
 			       "supervisor; `openclaw-run --profile %s stop` ends it\n",
@@ -121,6 +124,11 @@ static void print_human(const struct instance *inst, const struct gateway_view *
 	if (v->st.last_exit >= 0)
 		printf(", last exit %d", v->st.last_exit);
 	putchar('\n');
+	if (v->st.last_exit_why[0])
+		printf("  why      %s\n", v->st.last_exit_why);
+	resources_usage_line(&v->usage, usage, sizeof(usage));
+	if (usage[0])
+		printf("  limits   %s\n", usage);
 	printf("  ports    %u-%u (gateway http://127.0.0.1:%u)\n", v->port,
 	       v->port + PORT_BLOCK_LAST_OFFSET, v->port);
 	if (v->probed)

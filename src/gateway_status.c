@@ -5,6 +5,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "plan.h"
+
 int gateway_view_get(const struct instance *inst, struct http_probe **hp, bool probe,
 		     struct gateway_view *v, ocr_error *err)
 {
@@ -39,6 +41,14 @@ int gateway_view_get(const struct instance *inst, struct http_probe **hp, bool p
 	 * the sandbox dies with it); say so rather than report "stopped". */
 	if (!v->running && v->have_state && v->st.init_pid > 0)
 		v->orphan = runtime_pid_alive(v->st.init_pid, v->st.init_start_ticks);
+	if (v->running && v->have_state && v->st.init_pid > 0 &&
+	    runtime_pid_alive(v->st.init_pid, v->st.init_start_ticks)) {
+		char prefix[64];
+		ocr_error ignored = {0};
+
+		plan_cgroup_prefix(&inst->profile, prefix, sizeof(prefix));
+		sandbox_usage_of(v->st.init_pid, prefix, &v->usage, &ignored);
+	}
 	if (!v->running || !probe || !hp)
 		return 0;
 	if (!*hp && http_probe_open(hp, err) < 0)
@@ -178,6 +188,31 @@ static void add_pid(cJSON *o, const char *key, pid_t pid)
 		cJSON_AddNullToObject(o, key);
 }
 
+/* Bytes and counts; null where the sandbox has no group of that kind. */
+static cJSON *usage_json(const struct sandbox_usage *u)
+{
+	cJSON *o = cJSON_CreateObject();
+	const struct {
+		const char *key;
+		bool have;
+		uint64_t v;
+	} f[] = {{"memory_bytes", u->memory, u->memory_current},
+		 {"memory_peak_bytes", u->memory && u->memory_peak, u->memory_peak},
+		 {"memory_max_bytes", u->memory && u->memory_max, u->memory_max},
+		 {"oom_kills", u->memory, u->oom_kills},
+		 {"pids", u->pids, u->pids_current},
+		 {"pids_max", u->pids && u->pids_max, u->pids_max},
+		 {"pids_refused", u->pids, u->pids_refused}};
+
+	for (size_t i = 0; i < sizeof(f) / sizeof(f[0]); i++) {
+		if (f[i].have)
+			cJSON_AddNumberToObject(o, f[i].key, (double)f[i].v);
+		else
+			cJSON_AddNullToObject(o, f[i].key);
+	}
+	return o;
+}
+
 cJSON *gateway_view_json(const struct instance *inst, const struct gateway_view *v)
 {
 	cJSON *o = cJSON_CreateObject(), *ports;
@@ -207,6 +242,9 @@ cJSON *gateway_view_json(const struct instance *inst, const struct gateway_view 
 	cJSON_AddNumberToObject(ports, "base", v->port);
 	cJSON_AddNumberToObject(ports, "last", v->port + PORT_BLOCK_LAST_OFFSET);
 	add_watchdog(o, v);
+	if (v->have_state && v->st.last_exit_why[0])
+		cJSON_AddStringToObject(o, "last_exit_why", v->st.last_exit_why);
+	cJSON_AddItemToObject(o, "usage", usage_json(&v->usage));
 	cJSON_AddStringToObject(o, "state_dir", inst->profile.state_dir);
 	cJSON_AddStringToObject(o, "log", v->have_state ? v->st.log_path : "");
 	cJSON_AddStringToObject(o, "state_file", v->paths.state);

@@ -29,6 +29,9 @@ struct gateway_view {
 	bool probed;
 	struct health_report health; /* asked now (probed) */
 	bool ok;		     /* live and started: `status` exits 0 (ready or not) */
+	/* The sandbox's memory and pids against its limits, read from its
+	 * cgroups now (all false when it has none). */
+	struct sandbox_usage usage;
 };
 
 /* HP NULL: do not probe. *HP NULL: opened here on first need (and left

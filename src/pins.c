@@ -38,6 +38,59 @@ static int put_path(cJSON *o, const char *key, const char *value)
 	return cJSON_AddStringToObject(o, key, value) ? 0 : -1;
 }
 
+/* Only the limits a person chose: the others stay the defaults of
+ * whichever openclaw-run starts the profile. In res_field bit order. */
+static const char *const limit_keys[] = {"memory_max", "swap_max", "pids_max", "cpu_weight",
+					 "cpu_quota_pct"};
+#define N_LIMIT_KEYS (sizeof(limit_keys) / sizeof(limit_keys[0]))
+
+static int put_limits(cJSON *o, const struct resources *r)
+{
+	const double v[N_LIMIT_KEYS] = {(double)r->memory_max, (double)r->swap_max,
+					(double)r->pids_max, r->cpu_weight, r->cpu_quota};
+	cJSON *l = cJSON_AddObjectToObject(o, "limits");
+
+	if (!l)
+		return -1;
+	for (size_t i = 0; i < N_LIMIT_KEYS; i++) {
+		if ((r->set & (1u << i)) && !cJSON_AddNumberToObject(l, limit_keys[i], v[i]))
+			return -1;
+	}
+	return 0;
+}
+
+static int get_limits(const cJSON *root, struct resources *r, ocr_error *err)
+{
+	static const double max[N_LIMIT_KEYS] = {0x1p62, 0x1p62, 0x1p22, RES_CPU_WEIGHT_MAX,
+						 RES_CPU_QUOTA_MAX};
+	const cJSON *l = cJSON_GetObjectItemCaseSensitive(root, "limits");
+	double v[N_LIMIT_KEYS] = {0};
+
+	if (!l)
+		return 0;
+	if (!cJSON_IsObject(l))
+		return err_set(err, 0, "\"limits\" is not an object");
+	for (size_t i = 0; i < N_LIMIT_KEYS; i++) {
+		const cJSON *item = cJSON_GetObjectItemCaseSensitive(l, limit_keys[i]);
+
+		if (!item)
+			continue;
+		if (!cJSON_IsNumber(item) || item->valuedouble < 0 || item->valuedouble > max[i] ||
+		    item->valuedouble != floor(item->valuedouble) ||
+		    (1u << i == RES_CPU_WEIGHT && item->valuedouble < 1))
+			return err_set(err, 0, "\"limits.%s\" is not a number in 0..%.0f",
+				       limit_keys[i], max[i]);
+		v[i] = item->valuedouble;
+		r->set |= 1u << i;
+	}
+	r->memory_max = (uint64_t)v[0];
+	r->swap_max = (uint64_t)v[1];
+	r->pids_max = (uint64_t)v[2];
+	r->cpu_weight = (unsigned)v[3];
+	r->cpu_quota = (unsigned)v[4];
+	return 0;
+}
+
 cJSON *pins_to_json(const struct pins *in)
 {
 	cJSON *o = cJSON_CreateObject(), *ports, *rescues;
@@ -66,6 +119,8 @@ cJSON *pins_to_json(const struct pins *in)
 	for (size_t i = 0; i < in->n_rescues; i++)
 		if (!cJSON_AddItemToArray(rescues, grant_to_json(&in->rescues[i])))
 			goto fail;
+	if (in->limits.set && put_limits(o, &in->limits) < 0)
+		goto fail;
 	return o;
 fail:
 	cJSON_Delete(o);
@@ -154,7 +209,9 @@ int pins_from_json(const cJSON *root, struct pins *out, ocr_error *err)
 		out->uid = uid;
 		out->gid = gid;
 	}
-	return get_rescues(root, out, err);
+	if (get_rescues(root, out, err) < 0)
+		return -1;
+	return get_limits(root, &out->limits, err);
 }
 
 /* The records are ours alone: a file someone else could have written is not

@@ -19,6 +19,7 @@
 #include "grant.h"
 #include "ports.h"
 #include "profile.h"
+#include "resources.h"
 
 #define PINS_VERSION  1
 #define PINS_USER_MAX 64
@@ -38,6 +39,10 @@ struct pins {
 	/* Profiles this one may rescue (grant.h); absent in older records. */
 	size_t n_rescues;
 	struct grant rescues[GRANTS_MAX];
+	/* Memory, pids and CPU limits a person chose (limits.set); the rest
+	 * follow the defaults of the openclaw-run that starts it. Records
+	 * without them (older ones) have none chosen. */
+	struct resources limits;
 };
 
 /* <records>/profiles/<name>-<fnv32(state dir)>.json */

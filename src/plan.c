@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "host_dirs.h"
+#include "resources.h"
 #include "service_user.h"
 #include "trust.h"
 
@@ -35,11 +36,13 @@
  * 30 processes of the uid outside, a limit of 20 inside still forks); 512
  * is 14x the gateway's. nofile x nproc = 512Ki open files at most, a fifth
  * of a small host's fs.file-max (2.4M here), where 65536 x 4096 could
- * exhaust it. pids.max (cgroup v2, where delegated) matches nproc. No core
+ * exhaust it. nproc follows the profile's pids limit (resources.h, 512 by
+ * default), a little above it so that the cgroup's pids.max, which counts
+ * and explains what it refuses, is met first where it applies; the rlimit
+ * bounds the sandbox where it does not (rootless on cgroup v1). No core
  * dumps of a process that holds API keys. */
-#define PLAN_NOFILE   1024
-#define PLAN_NPROC    512
-#define PLAN_PIDS_MAX 512
+#define PLAN_NOFILE	 1024
+#define PLAN_NPROC_SLACK 16
 
 struct env_list {
 	char **items;
@@ -293,6 +296,33 @@ static void set_filter_cache(struct sandbox *sb, const struct env_view *env)
 		sandbox_set_filter_cache(sb, dirs.cache, &ignored);
 }
 
+void plan_cgroup_prefix(const struct profile *p, char *buf, size_t len)
+{
+	/* A name of at most 64 characters: the start of a long profile name
+	 * is enough to tell people which profile a group is; the pid after it
+	 * makes it unique. */
+	snprintf(buf, len, "openclaw-run-%.40s-", p->name[0] ? p->name : "default");
+}
+
+/* The profile's memory, pids and CPU limits: what setup pinned, the
+ * defaults for the rest (resources.h). */
+static int set_limits(struct sandbox *sb, const struct instance *inst, rlim_t *nproc,
+		      ocr_error *err)
+{
+	struct resources r;
+	char prefix[64];
+
+	resources_effective(&inst->pins.limits, resources_host_ram(), &r);
+	*nproc = r.pids_max ? (rlim_t)r.pids_max + PLAN_NPROC_SLACK : RLIM_INFINITY;
+	sandbox_set_limits(sb, &(struct sandbox_limits){.memory_max = r.memory_max,
+							.swap_max = r.swap_max,
+							.pids_max = r.pids_max,
+							.cpu_weight = r.cpu_weight,
+							.cpu_quota_pct = r.cpu_quota});
+	plan_cgroup_prefix(&inst->profile, prefix, sizeof(prefix));
+	return sandbox_set_cgroup_prefix(sb, prefix, err);
+}
+
 static int configure(struct sandbox *sb, const struct instance *inst,
 		     const struct plan_options *opt, char *const argv[], ocr_error *err)
 {
@@ -301,6 +331,7 @@ static int configure(struct sandbox *sb, const struct instance *inst,
 	uid_t uid = 0;
 	gid_t gid = 0;
 	char home[PATH_MAX], hostname[PROFILE_NAME_MAX + 16], policy[PATH_MAX];
+	rlim_t nproc;
 
 	if (!argv || !argv[0] || !argv[0][0])
 		return err_set(err, EINVAL, "no command to run");
@@ -345,18 +376,16 @@ static int configure(struct sandbox *sb, const struct instance *inst,
 				       err) < 0)
 		return -1;
 	set_filter_cache(sb, opt->env);
-	if (sandbox_set_cgroup_prefix(sb, "openclaw-run-", err) < 0)
-		return -1;
 	/* A tmpfs costs memory only as it fills; the bound keeps a payload
 	 * from filling the host's RAM through it. One inode per 4 KiB: what
 	 * it would hold in the smallest files. */
 	sandbox_set_tmpfs_size(sb, opt->tmp_size ? opt->tmp_size : PLAN_TMP_SIZE,
 			       (opt->tmp_size ? opt->tmp_size : PLAN_TMP_SIZE) / 4096);
-	if (sandbox_set_rlimit(sb, RLIMIT_NOFILE, PLAN_NOFILE, PLAN_NOFILE, err) < 0 ||
-	    sandbox_set_rlimit(sb, RLIMIT_NPROC, PLAN_NPROC, PLAN_NPROC, err) < 0 ||
+	if (set_limits(sb, inst, &nproc, err) < 0 ||
+	    sandbox_set_rlimit(sb, RLIMIT_NOFILE, PLAN_NOFILE, PLAN_NOFILE, err) < 0 ||
+	    sandbox_set_rlimit(sb, RLIMIT_NPROC, nproc, nproc, err) < 0 ||
 	    sandbox_set_rlimit(sb, RLIMIT_CORE, 0, 0, err) < 0)
 		return -1;
-	sandbox_set_cgroup_limits(sb, 0, PLAN_PIDS_MAX);
 	sandbox_set_net(sb, opt->net);
 	sandbox_set_strict(sb, opt->strict);
 	return 0;

@@ -14,7 +14,7 @@
 
 struct plan_options {
 	enum sandbox_net net;
-	bool strict;		/* missing Landlock/cgroup v2 is an error */
+	bool strict;		/* missing Landlock or cgroup controllers is an error */
 	const char *user;	/* root launches: host user; NULL: openclaw-run */
 	char *const *extra_env; /* "KEY=VALUE" from --env, n_extra_env of them */
 	size_t n_extra_env;
@@ -32,6 +32,9 @@ struct plan_options {
 /* Builds (does not start) the sandbox for INST running ARGV. */
 int plan_build(const struct instance *inst, const struct plan_options *opt, char *const argv[],
 	       struct sandbox **out, ocr_error *err);
+
+/* The name prefix of the instance's cgroups ("openclaw-run-NAME-"). */
+void plan_cgroup_prefix(const struct profile *p, char *buf, size_t len);
 
 /* Path of the default seccomp policy: next to the binary
  * (<exe dir>/share/openclaw-run or <exe dir>/../share/openclaw-run). */

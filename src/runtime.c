@@ -326,6 +326,7 @@ int runtime_state_write(const struct runtime_paths *rp, const struct runtime_sta
 		cJSON_AddNumberToObject(o, "last_exit", st->last_exit);
 	else
 		cJSON_AddNullToObject(o, "last_exit");
+	cJSON_AddStringToObject(o, "last_exit_why", st->last_exit_why);
 	cJSON_AddStringToObject(o, "log", st->log_path);
 	cJSON_AddStringToObject(o, "last_restart_reason", st->last_restart_reason);
 	add_health(o, st);
@@ -392,6 +393,7 @@ int runtime_state_read(const struct runtime_paths *rp, struct runtime_state *st,
 	st->last_exit = cJSON_IsNumber(le) ? le->valueint : -1;
 	str(o, "last_restart_reason", st->last_restart_reason, sizeof(st->last_restart_reason));
 	read_health(o, st);
+	str(o, "last_exit_why", st->last_exit_why, sizeof(st->last_exit_why));
 	cJSON_Delete(o);
 	*found = true;
 	return 0;

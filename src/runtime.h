@@ -77,6 +77,9 @@ struct runtime_state {
 	int64_t ready_at;	       /* unix seconds the run started serving, 0 until then */
 	unsigned restarts;
 	int last_exit; /* -1: none yet */
+	/* What the sandbox's cgroups say of that exit (an OOM kill, forks
+	 * refused at the pids limit); "" when they say nothing. */
+	char last_exit_why[256];
 	enum runtime_phase phase;
 	/* The supervisor's latest health check (at_ms 0: none yet) and its
 	 * liveness watchdog, so a reader knows how fresh the answer is. */

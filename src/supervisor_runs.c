@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "detach.h"
+#include "resources.h"
 #include "sd_notify.h"
 #include "supervisor_internal.h"
 
@@ -180,12 +181,28 @@ static void restart_by_policy(struct sup *s, int code, const char *what, int64_t
 	s->backoff_deadline = now + delay;
 }
 
+/* An exit the sandbox's cgroups explain (an OOM kill, forks refused at the
+ * pids limit) is said with the counters, and kept for `status`. */
+static void limits_why(const struct sandbox *sb, int code, char *what, size_t len, char *why,
+		       size_t why_len)
+{
+	struct sandbox_usage u;
+
+	sandbox_usage_get(sb, &u);
+	why[0] = '\0';
+	if (code != 0 && resources_explain(&u, why, why_len))
+		snprintf(what + strlen(what), len - strlen(what), " (%s)", why);
+}
+
 void sup_run_ended(struct sup *s, int code)
 {
 	int64_t uptime = runtime_now_ms() - s->run_start_ms;
 	enum stop_reason why = s->stopping;
-	char what[96];
+	char what[384];
 
+	sup_describe_exit(code, what, sizeof(what));
+	limits_why(s->sb, code, what, sizeof(what), s->st->last_exit_why,
+		   sizeof(s->st->last_exit_why));
 	sandbox_free(s->sb);
 	s->sb = NULL;
 	s->pidfd = -1;
@@ -195,7 +212,6 @@ void sup_run_ended(struct sup *s, int code)
 	sup_stop_probe(s);
 	sup_clear_progress(s);
 	s->st->init_pid = s->st->child_pid = 0;
-	sup_describe_exit(code, what, sizeof(what));
 	if (s->kind == RUN_DOCTOR) {
 		doctor_ended(s, code, what);
 		return;
