@@ -16,12 +16,12 @@
 
 /* Defaults, from a measurement of the real gateway (scripts/bench-limits,
  * BENCHMARKS.md "Resources"): from its start until 30 s after ready it
- * charged at most 887 MiB to its cgroup (RAM and page cache; its processes'
- * RSS summed to 1.13 GiB, shared pages counted twice) and ran 44 tasks at
- * most (processes and threads). 2 GiB leaves room for its agents' tools;
- * two gateways and the host fit in 6 GiB. On a smaller host each gets
+ * charged at most 887-993 MiB to its cgroup (RAM and page cache; its
+ * processes' RSS summed to 1.13 GiB, shared pages counted twice) and ran at
+ * most 44-48 tasks (processes and threads). 2 GiB leaves room for its agents'
+ * tools; two gateways and the host fit in 6 GiB. On a smaller host each gets
  * (RAM - 1 GiB) / 2, never below the floor of a start with headroom (below
- * it the gateway could only crash-loop). 512 tasks (11x its peak, and the
+ * it the gateway could only crash-loop). 512 tasks (10x its peak, and the
  * sandbox's RLIMIT_NPROC, plan.c) stop a fork storm long before the host's
  * pid space fills. CPU: an even share against the other bot, no quota. */
 #define RES_DEFAULT_MEMORY     (2ull << 30)
