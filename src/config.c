@@ -13,6 +13,8 @@
 #include "atomic_file.h"
 #include "cdp_url.h"
 #include "config_edit.h"
+#include "config_env.h"
+#include "profile.h"
 #include "config_include.h"
 #include "trust.h"
 #include "json5.h"
@@ -291,4 +293,18 @@ int config_text_write(const char *path, const struct config_text *t, const char 
 	if (dir >= 0)
 		close(dir);
 	return rc;
+}
+
+int config_substitute_sandbox_env(cJSON *root, const struct profile *p, ocr_error *err)
+{
+	char home[PATH_MAX + 16], state[PATH_MAX + 24], config[PATH_MAX + 24], name[96];
+	const char *env[] = {home, "TMPDIR=/tmp", state, config, p->name[0] ? name : NULL, NULL};
+
+	if (!root)
+		return 0;
+	snprintf(home, sizeof(home), "HOME=%s/home", p->state_dir);
+	snprintf(state, sizeof(state), "OPENCLAW_STATE_DIR=%s", p->state_dir);
+	snprintf(config, sizeof(config), "OPENCLAW_CONFIG_PATH=%s", p->config_path);
+	snprintf(name, sizeof(name), "OPENCLAW_PROFILE=%s", p->name);
+	return config_substitute_env(root, env, err);
 }

@@ -39,6 +39,14 @@ int config_collect_explicit_ports(const cJSON *root, struct port_block *b, ocr_e
 int config_write(const char *path, const cJSON *root, ocr_error *err);
 
 struct config_text;
+struct profile;
+
+/* ${VAR} in the config's strings (config_env.h) with the environment the
+ * gateway gets in P's sandbox (plan.c): HOME (<state>/home), TMPDIR,
+ * OPENCLAW_PROFILE, OPENCLAW_STATE_DIR, OPENCLAW_CONFIG_PATH. Others (what
+ * --env adds, config.env, .env files) are not known here and stay written
+ * as ${VAR}, as the gateway leaves an unset one. */
+int config_substitute_sandbox_env(cJSON *root, const struct profile *p, ocr_error *err);
 
 /* The config's bytes for setup's edits (config_edit.h), read as config_load
  * reads them; a missing file starts as an empty object. */

@@ -138,6 +138,7 @@ static int instance_finish(struct instance *inst, const struct env_view *env,
 		return -1;
 	if (config_load(inst->profile.config_path, &inst->config, &inst->config_missing, &why) <
 		0 ||
+	    config_substitute_sandbox_env(inst->config, &inst->profile, &why) < 0 ||
 	    config_view(inst, env, recorded_workspace, port_flag, &why) < 0) {
 		if (!inst->pinned) {
 			*err = why;

@@ -15,6 +15,7 @@
 
 #include "cdp_url.h"
 #include "config.h"
+#include "config_env.h"
 #include "json5.h"
 
 static void put_unit(FILE *out, uint32_t u)
@@ -199,6 +200,30 @@ int main(int argc, char **argv)
 			json5_delete(root);
 		}
 		return 0;
+	}
+	if (argc == 3 && strcmp(argv[1], "--env") == 0) {
+		/* --env CASES: each document with ${VAR} substituted from the
+		 * environment run.mjs gives the gateway's side too. */
+		static const char *const env[] = {"HOME=/h", "A=x", "EMPTY=", "B_1=$${A}",
+						  "LOW=l",   "_=u", NULL};
+
+		in = fopen(argv[2], "rb");
+		while (in && fscanf(in, "%zu", &len) == 1 && fgetc(in) == '\n') {
+			char *text = malloc(len + 1);
+			cJSON *root = NULL;
+			ocr_error err = {0};
+
+			if (!text || fread(text, 1, len, in) != len)
+				return 2;
+			if (json5_parse(text, len, "case", &root, &err) < 0 ||
+			    config_substitute_env(root, env, &err) < 0)
+				fputs("ERROR\n", stdout);
+			else if (dump(stdout, root) == 0)
+				fputc('\n', stdout);
+			json5_delete(root);
+			free(text);
+		}
+		return in ? 0 : 2;
 	}
 	if (argc == 3 && strcmp(argv[1], "--cdp") == 0) {
 		in = fopen(argv[2], "rb");

@@ -30,6 +30,7 @@ const inDist = (re) => pathToFileURL(path.join(dist, fs.readdirSync(dist).find((
 const { t: parseBrowserHttpUrl } = await import(inDist(/^browser-cdp-.*\.mjs$/))
 const { s: isLoopbackHost } = await import(inDist(/^net-[A-Za-z0-9_-]+\.mjs$/))
 const { l: resolveConfigIncludes } = await import(inDist(/^includes-[A-Za-z0-9_-]+\.mjs$/))
+const { X: resolveConfigEnvVars } = await import(inDist(/^redact-[A-Za-z0-9_-]+\.mjs$/))
 
 // --- the canonical form both sides print (see json5_dump.c) ---------------
 const f64 = new DataView(new ArrayBuffer(8))
@@ -194,4 +195,31 @@ try {
     fs.rmSync(incDir, { recursive: true, force: true })
 }
 console.log(`${includeCases.length} $include layouts, ${badInc} disagreements`)
-process.exit(bad || badUrl || badInc ? 1 : 0)
+// ${VAR}: strings made of the tokens that matter, substituted from one env.
+const env = { HOME: '/h', A: 'x', EMPTY: '', B_1: '$${A}', LOW: 'l', _: 'u' }
+const envCases = []
+{
+    let a = Number(args.seed) >>> 0
+    const r = () => { a = (a + 0x6d2b79f5) >>> 0; let t = a; t = Math.imul(t ^ (t >>> 15), t | 1); t ^= t + Math.imul(t ^ (t >>> 7), t | 61); return ((t ^ (t >>> 14)) >>> 0) / 4294967296 }
+    const tokens = ['$', '$', '{', '}', 'A', 'B_1', 'EMPTY', 'LOW', 'low', 'HOME', '_', '0', 'x', '/', 'é', 'UNSET', '$$', '${', '}}']
+    for (const s of ['${HOME}/ws', '$${HOME}', '$$${A}', '${A}${A}', '${}', '${a}', '${0A}', '${A', '$A', '${EMPTY}', '${B_1}', '${UNSET}/x', '${_}', '${A_}', '$${lower}'])
+        envCases.push(JSON.stringify({ s, k: [s, { n: s }] }))
+    for (let i = 0; i < Number(args.random); i++) {
+        let s = ''
+        for (let n = Math.floor(r() * 8); n > 0; n--) s += tokens[Math.floor(r() * tokens.length)]
+        envCases.push(JSON.stringify({ [s]: s, a: [s] }))
+    }
+}
+const oursEnv = runDump(['--env'], envCases.map((c) => Buffer.from(c, 'utf8')))
+let badEnv = 0
+envCases.forEach((c, i) => {
+    let theirs
+    try {
+        theirs = canon(resolveConfigEnvVars(upstreamParse(c), env, { onMissing: () => {} }))
+    } catch {
+        theirs = 'ERROR'
+    }
+    if (theirs !== oursEnv[i] && ++badEnv <= 25) console.log(`DISAGREE \${VAR} ${c}\n  gateway: ${cut(theirs)}\n  ours:    ${cut(oursEnv[i])}`)
+})
+console.log(`${envCases.length} \${VAR} documents, ${badEnv} disagreements`)
+process.exit(bad || badUrl || badInc || badEnv ? 1 : 0)

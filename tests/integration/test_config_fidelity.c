@@ -280,3 +280,21 @@ Test(config_fidelity, port_from_an_included_file)
 		  r.out);
 	run_result_free(&r);
 }
+
+/* ${VAR} in a path is substituted with the sandbox's environment, as the
+ * gateway does: "${HOME}/ws" is <state>/home/ws, not "not absolute". */
+Test(config_fidelity, env_vars_in_paths)
+{
+	char text[256], want[PATH_MAX + 32];
+	struct run_result r;
+
+	snprintf(text, sizeof(text),
+		 "{ gateway: { port: %u }, agents: { defaults: { workspace: '${HOME}/ws' } } }",
+		 free_port_base());
+	write_text_file(config_path(), text);
+	cr_assert_eq(run_ocr(&r, home, "check", "--json", NULL), 0);
+	cr_assert_eq(r.exit_code, 0, "stdout: %s\nstderr: %s", r.out, r.err);
+	snprintf(want, sizeof(want), "%s/.openclaw/home/ws", home);
+	cr_assert(strstr(r.out, want), "want workspace %s in:\n%s", want, r.out);
+	run_result_free(&r);
+}

@@ -1,0 +1,113 @@
+/* See config_env.h. */
+#include "config_env.h"
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "json5_text.h"
+
+static const char *lookup(const char *const *env, const char *name, size_t n)
+{
+	for (; env && *env; env++)
+		if (strncmp(*env, name, n) == 0 && (*env)[n] == '=')
+			return *env + n + 1;
+	return NULL;
+}
+
+/* A "{NAME}" at S (after the '$'): NAME's length, 0 if none. */
+static size_t braced_name(const char *s)
+{
+	const char *end;
+
+	if (s[0] != '{' || !(end = strchr(s + 1, '}')) || end == s + 1)
+		return 0;
+	if (!(s[1] == '_' || (s[1] >= 'A' && s[1] <= 'Z')))
+		return 0;
+	for (const char *p = s + 2; p < end; p++)
+		if (!(*p == '_' || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9')))
+			return 0;
+	return (size_t)(end - s - 1);
+}
+
+/* substituteString: NULL when S has nothing to substitute (or on OOM,
+ * with *oom set), else the new string. */
+static char *substitute(const char *s, const char *const *env, bool *oom)
+{
+	struct json5_buf b = {0};
+	bool changed = false;
+
+	*oom = !json5_buf_put(&b, "", 0);
+	for (const char *p = s; *p && !*oom; p++) {
+		size_t n;
+		const char *v;
+
+		if (*p != '$') {
+			*oom = !json5_buf_put(&b, p, 1);
+		} else if (p[1] == '$' && (n = braced_name(p + 2)) > 0) {
+			*oom = !json5_buf_put(&b, p + 1, n + 3); /* "$${X}" -> "${X}" */
+			p += n + 3;
+			changed = true;
+		} else if ((n = braced_name(p + 1)) > 0) {
+			v = lookup(env, p + 2, n);
+			if (v && *v) {
+				*oom = !json5_buf_put(&b, v, strlen(v));
+				changed = true;
+			} else {
+				*oom = !json5_buf_put(&b, p, n + 3); /* kept as written */
+			}
+			p += n + 2;
+		} else {
+			*oom = !json5_buf_put(&b, p, 1);
+		}
+	}
+	if (*oom || !changed) {
+		free(b.data);
+		return NULL;
+	}
+	return b.data;
+}
+
+int config_substitute_env(cJSON *root, const char *const *env, ocr_error *err)
+{
+	cJSON **path = NULL, *it = root;
+	size_t n = 0, cap = 0;
+	int rc = 0;
+
+	while (it && rc == 0) {
+		if (cJSON_IsString(it) && strchr(it->valuestring, '$')) {
+			bool oom;
+			char *s = substitute(it->valuestring, env, &oom);
+
+			if (oom) {
+				rc = err_set(err, ENOMEM, "config ${VAR} substitution");
+				break;
+			}
+			if (s) {
+				free(it->valuestring);
+				it->valuestring = s;
+			}
+		}
+		if ((cJSON_IsArray(it) || cJSON_IsObject(it)) && it->child) {
+			if (n == cap) {
+				cJSON **bigger =
+				    realloc(path, (cap = cap ? cap * 2 : 64) * sizeof(*path));
+
+				if (!bigger) {
+					rc = err_set(err, ENOMEM, "config ${VAR} substitution");
+					break;
+				}
+				path = bigger;
+			}
+			path[n++] = it;
+			it = it->child;
+			continue;
+		}
+		while (n > 0 && !it->next)
+			it = path[--n];
+		it = n > 0 ? it->next : NULL;
+	}
+	free(path);
+	return rc;
+}
