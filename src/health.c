@@ -57,6 +57,7 @@ int health_startup(const struct health_answer *a, char *word, size_t len)
 		return -1;
 	}
 	snprintf(word, len, "%s", status);
+	text_defang(word, strlen(word));
 	started = a->status == 200 && strcmp(status, "started") == 0;
 	cJSON_Delete(o);
 	return started;
@@ -86,9 +87,22 @@ int health_ready(const struct health_answer *a, char *failing, size_t len)
 		int w = snprintf(failing + n, len - n, "%s%s", n ? ", " : "", item->valuestring);
 		n = w < 0 ? n : (size_t)w + n >= len ? len - 1 : n + (size_t)w;
 	}
+	text_defang(failing, n);
 	rc = cJSON_IsTrue(ready) && a->status == 200;
 	cJSON_Delete(o);
 	return rc;
+}
+
+void text_defang(char *text, size_t len)
+{
+	unsigned char *u = (unsigned char *)text;
+
+	for (size_t i = 0; i < len; i++) {
+		if ((u[i] < 0x20 && u[i] != '\n' && u[i] != '\t') || u[i] == 0x7f)
+			u[i] = '?';
+		else if (u[i] == 0xc2 && i + 1 < len && u[i + 1] >= 0x80 && u[i + 1] <= 0x9f)
+			u[i] = u[i + 1] = '?'; /* a C1 control (U+0080..U+009F) in UTF-8 */
+	}
 }
 
 void health_judge(const struct health_answer *healthz, const struct health_answer *startupz,

@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "health.h"
 #include "supervisor.h"
 
 struct supervisor_log {
@@ -150,6 +151,7 @@ void supervisor_log_tail(const char *path, int lines, int fd)
 		if (p[-1] == '\n' && ++seen == lines)
 			break;
 	}
+	text_defang(p, (size_t)(buf + n - p));
 	if (write(fd, p, (size_t)(buf + n - p)) < 0)
 		return;
 }

@@ -96,3 +96,29 @@ BOTH_MODES(broken, one_config_blocks_no_other)
 	}
 	cr_expect(!host_listens(f->base_b), "profile b's gateway listens");
 }
+
+/* Own: the gateway's output reaches the person who started it. A payload
+ * that prints terminal escapes (retitle, erase the line, a fake
+ * "openclaw-run: ... ready") and fails: the log tail that `gateway
+ * --detach` shows carries none of them. */
+BOTH_MODES(broken, gateway_output_cannot_drive_the_terminal)
+{
+	char script[AFX_PATH + 16];
+	struct run_result r;
+
+	afx_fmt(script, "%s/evil-gateway", f->helpers);
+	write_text_file(script, "#!/bin/sh\n"
+				"printf 'plain\\n\\033]0;PWNED\\007\\033[2K\\r"
+				"openclaw-run: a: gateway ready\\n\\302\\23331m'\n"
+				"exit 78\n");
+	cr_assert_eq(chmod(script, 0755), 0);
+	f->detached[0] = true;
+	afx_the = *f;
+	AFX_OCR(f, &r, "--profile", "a", "gateway", "--detach", "--gateway-cmd", script);
+	cr_expect_neq(r.exit_code, 0, "%s", r.err);
+	cr_expect(strstr(r.err, "plain"), "no log tail: %s", r.err);
+	cr_expect(!strchr(r.err, '\033') && !strchr(r.err, '\007') && !strchr(r.err, '\r') &&
+		      !strstr(r.err, "\302\233"),
+		  "a control character reached the terminal: %s", r.err);
+	run_result_free(&r);
+}

@@ -135,3 +135,20 @@ Test(probe, report_round_trip)
 	probe_parse_line("C garbage", &line);
 	cr_assert_eq(line.kind, 0);
 }
+
+/* The gateway's words reach a person's terminal: no escape sequence of its
+ * own may come with them (a payload could retitle the terminal or overwrite
+ * a line with a fake "openclaw-run: ... ok"). */
+Test(health, answers_lose_control_characters)
+{
+	const char *body = "{\"ready\": false, \"failing\": [\"db\\u001b]0;pwned\\u0007\", "
+			   "\"x\\r\\u001b[2Kopenclaw-run: all good\", \"c1\\u009b31m\"]}";
+	struct health_answer a = {.status = 503, .body = body};
+	char failing[256];
+	char text[] = "ok\n\x1b[31mred\x7f\tend\xc2\x9b";
+
+	cr_assert_eq(health_ready(&a, failing, sizeof(failing)), 0);
+	cr_assert_str_eq(failing, "db?]0;pwned?, x??[2Kopenclaw-run: all good, c1??31m");
+	text_defang(text, strlen(text));
+	cr_assert_str_eq(text, "ok\n?[31mred?\tend??");
+}
