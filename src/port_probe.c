@@ -2,39 +2,47 @@
 #include "port_probe.h"
 
 #include <dirent.h>
-#include <errno.h>
 #include <fcntl.h>
-#include <netinet/in.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
-static bool busy(unsigned port)
+/* The lowest port of FIRST..LAST with a TCP listener in one /proc/net
+ * table, or 0. Listeners only: a connection's ephemeral port in the range
+ * comes and goes and takes nothing from a gateway. */
+static unsigned lowest_listener(const char *table, unsigned first, unsigned last)
 {
-	struct sockaddr_in addr = {.sin_family = AF_INET,
-				   .sin_port = htons((uint16_t)port),
-				   .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), one = 1;
-	bool taken;
+	char line[512];
+	unsigned lowest = 0;
+	FILE *f = fopen(table, "re");
 
-	if (fd < 0)
-		return false; /* cannot tell: the start will find out */
-	/* Not fooled by a connection in TIME_WAIT: only a listener counts. */
-	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	taken = bind(fd, (struct sockaddr *)&addr, sizeof(addr)) < 0 && errno == EADDRINUSE;
-	close(fd);
-	return taken;
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f)) {
+		char local[64];
+		unsigned state, port;
+		char *colon;
+
+		if (sscanf(line, " %*d: %63s %*s %x", local, &state) != 2 || state != 0x0A)
+			continue;
+		colon = strrchr(local, ':');
+		if (!colon || sscanf(colon + 1, "%x", &port) != 1)
+			continue;
+		if (port >= first && port <= last && (!lowest || port < lowest))
+			lowest = port;
+	}
+	fclose(f);
+	return lowest;
 }
 
 unsigned port_probe_busy(unsigned first, unsigned last)
 {
-	for (unsigned p = first; p <= last && p <= 65535; p++)
-		if (busy(p))
-			return p;
-	return 0;
+	unsigned v4 = lowest_listener("/proc/net/tcp", first, last);
+	unsigned v6 = lowest_listener("/proc/net/tcp6", first, last);
+
+	return !v4 ? v6 : !v6 ? v4 : v4 < v6 ? v4 : v6;
 }
 
 /* Socket inode of a TCP listener on PORT in one /proc/net table. */

@@ -9,8 +9,8 @@
 #include <stddef.h>
 #include <sys/types.h>
 
-/* First port of FIRST..LAST that a TCP socket already holds on loopback
- * (bind() says EADDRINUSE), 0 when all are free. */
+/* First port of FIRST..LAST on which a TCP socket listens (any address,
+ * v4 or v6, from /proc/net/tcp{,6}), 0 when none does. */
 unsigned port_probe_busy(unsigned first, unsigned last);
 
 /* "pid 4242 (python3)" when the listener of PORT is found, else "another
