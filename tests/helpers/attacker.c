@@ -5,6 +5,8 @@
  *                              packet uevent audit; socket(), then with PORT
  *                              bind to loopback:PORT (and listen for
  *                              streams). "ok" or "error socket|bind ENAME".
+ *   attacker unix-abstract NAME  connect to the abstract UNIX socket @NAME:
+ *                              "ok" or "error connect ENAME"
  *   attacker unshare           unshare(CLONE_NEWUSER|CLONE_NEWNS), then
  *                              mount a tmpfs: "ok" or "error ENAME" (a
  *                              seccomp kill shows as exit 128+SIGSYS)
@@ -12,6 +14,7 @@
  *   attacker rlimits           "nofile SOFT HARD" and "nproc SOFT HARD"
  */
 #include <errno.h>
+#include <stddef.h>
 #include <linux/netlink.h>
 #include <linux/vm_sockets.h>
 #include <netinet/in.h>
@@ -23,6 +26,7 @@
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/statfs.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #ifndef IPPROTO_MPTCP
@@ -119,6 +123,27 @@ static int cmd_sock(const char *name, const char *port)
 	return 2;
 }
 
+static int cmd_unix_abstract(const char *name)
+{
+	struct sockaddr_un a = {.sun_family = AF_UNIX};
+	size_t len = strlen(name);
+	int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+
+	if (fd < 0)
+		return fail("socket");
+	if (len + 1 > sizeof(a.sun_path)) {
+		errno = ENAMETOOLONG;
+		return fail("connect");
+	}
+	memcpy(a.sun_path + 1, name, len); /* sun_path[0] == 0: abstract */
+	if (connect(fd, (struct sockaddr *)&a,
+		    (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + len)) < 0)
+		return fail("connect");
+	printf("ok\n");
+	close(fd);
+	return 0;
+}
+
 static int cmd_unshare(void)
 {
 	if (unshare(CLONE_NEWUSER | CLONE_NEWNS) < 0)
@@ -156,12 +181,16 @@ int main(int argc, char **argv)
 	setvbuf(stdout, NULL, _IONBF, 0);
 	if (argc >= 3 && strcmp(argv[1], "sock") == 0)
 		return cmd_sock(argv[2], argc > 3 ? argv[3] : NULL);
+	if (argc == 3 && strcmp(argv[1], "unix-abstract") == 0)
+		return cmd_unix_abstract(argv[2]);
 	if (argc == 2 && strcmp(argv[1], "unshare") == 0)
 		return cmd_unshare();
 	if (argc == 3 && strcmp(argv[1], "tmpfs") == 0)
 		return cmd_tmpfs(argv[2]);
 	if (argc == 2 && strcmp(argv[1], "rlimits") == 0)
 		return cmd_rlimits();
-	fprintf(stderr, "usage: attacker sock KIND [PORT] | unshare | tmpfs PATH | rlimits\n");
+	fprintf(stderr,
+		"usage: attacker sock KIND [PORT] | unix-abstract NAME | unshare | tmpfs PATH | "
+		"rlimits\n");
 	return 2;
 }
