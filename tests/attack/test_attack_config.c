@@ -163,6 +163,22 @@ BOTH_MODES(config, explicit_ports_from_the_config)
 		run_result_free(&r);
 		cr_expect(!host_listens(p), "port %u listens", p);
 	}
+	/* gateway.port moved onto profile b's block: drift too, and b's port
+	 * stays b's. */
+	snprintf(json, sizeof(json), "{\"gateway\": {\"port\": %u}}", f->base_b);
+	payload_writes_config(f, "a", json);
+	expect_gateway_refuses(f, "gateway.port", "setup --port");
+	afx_fmt(port, "%u", f->base_b);
+	AFX_OCR(f, &r, "--profile", "a", "exec", "--ro-bind", f->helpers, "--", f->attacker, "sock",
+		"tcp4", port);
+	cr_expect_str_eq(r.out, "error bind EACCES\n", "bind %u: %s%s", f->base_b, r.out, r.err);
+	run_result_free(&r);
+	cr_expect(!host_listens(f->base_b), "port %u listens", f->base_b);
+	payload_writes_config(f, "a", json);
+	snprintf(json, sizeof(json),
+		 "{\"gateway\": {\"port\": %u}, \"mcp\": {\"apps\": {\"sandboxPort\": %u}}}",
+		 f->base_a, p1);
+	payload_writes_config(f, "a", json);
 	/* `ports` and `check` say the same. */
 	AFX_OCR(f, &r, "--profile", "a", "check");
 	cr_expect_neq(r.exit_code, 0, "check saw no drift: %s%s", r.out, r.err);
