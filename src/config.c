@@ -76,6 +76,11 @@ int config_load(const char *path, cJSON **root, bool *missing, ocr_error *err)
 		return err_set(err, 0, "%s: its $include made the top-level value not an object",
 			       path);
 	}
+	/* The launcher uses the values as paths and URLs: as node would pass them. */
+	if (config_strings_for_os(tree, err) < 0) {
+		json5_delete(tree);
+		return -1;
+	}
 	*root = tree;
 	return 0;
 }

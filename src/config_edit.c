@@ -55,11 +55,17 @@ int config_text_init(struct config_text *t, const char *origin, const char *text
 	memcpy(t->text, text, len);
 	t->text[len] = '\0';
 	t->len = len;
-	if (parse(t, &p, err) < 0) {
+	/* No spans yet: bytes that are not UTF-8 stop an edit, not a setup
+	 * that has nothing to change. */
+	if (json5_parse(t->text, t->len, t->origin, &p.root, err) < 0) {
 		config_text_release(t);
 		return -1;
 	}
-	free(p.spans);
+	if (!cJSON_IsObject(p.root)) {
+		json5_delete(p.root);
+		config_text_release(t);
+		return err_set(err, 0, "%s: the top-level value is not an object", t->origin);
+	}
 	t->root = p.root;
 	return 0;
 }
@@ -371,6 +377,10 @@ int config_text_set(struct config_text *t, const char *dotted, const cJSON *valu
 	size_t saved_len;
 	int rc = 0;
 
+	/* Nothing to do needs no offsets (and takes a text that is not UTF-8). */
+	node = at_path(t->root, dotted);
+	if (node && (!replace || same_value(node, value)))
+		return 0;
 	if (parse(t, &p, err) < 0)
 		return -1;
 	node = p.root;

@@ -19,15 +19,16 @@ struct config_text {
 };
 
 /* Takes a copy of TEXT (the config file's bytes); NULL starts a new file.
- * Fails when the text does not parse or is not UTF-8 (edits need offsets
- * into the very bytes the person wrote). */
+ * Fails when the text does not parse. */
 int config_text_init(struct config_text *t, const char *origin, const char *text, size_t len,
 		     ocr_error *err);
 
 /* DOTTED absent: inserts it with VALUE (a string or number), creating the
  * objects on the way. Present: unchanged, unless REPLACE and the value
  * differs, then only the value's text is replaced. *changed is set when the
- * text changed. A key on the way that is not an object is an error. */
+ * text changed. A key on the way that is not an object is an error, so is
+ * an edit of a text that is not UTF-8 (edits need offsets into the very
+ * bytes the person wrote). */
 int config_text_set(struct config_text *t, const char *dotted, const cJSON *value, bool replace,
 		    bool *changed, ocr_error *err);
 

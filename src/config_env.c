@@ -69,25 +69,17 @@ static char *substitute(const char *s, const char *const *env, bool *oom)
 	return b.data;
 }
 
-int config_substitute_env(cJSON *root, const char *const *env, ocr_error *err)
+/* Calls FN on every string value of ROOT, without recursion. */
+static int each_string(cJSON *root, int (*fn)(cJSON *s, void *ctx), void *ctx, ocr_error *err)
 {
 	cJSON **path = NULL, *it = root;
 	size_t n = 0, cap = 0;
 	int rc = 0;
 
 	while (it && rc == 0) {
-		if (cJSON_IsString(it) && strchr(it->valuestring, '$')) {
-			bool oom;
-			char *s = substitute(it->valuestring, env, &oom);
-
-			if (oom) {
-				rc = err_set(err, ENOMEM, "config ${VAR} substitution");
-				break;
-			}
-			if (s) {
-				free(it->valuestring);
-				it->valuestring = s;
-			}
+		if (cJSON_IsString(it) && (rc = fn(it, ctx)) < 0) {
+			rc = err_set(err, ENOMEM, "config strings");
+			break;
 		}
 		if ((cJSON_IsArray(it) || cJSON_IsObject(it)) && it->child) {
 			if (n == cap) {
@@ -95,7 +87,7 @@ int config_substitute_env(cJSON *root, const char *const *env, ocr_error *err)
 				    realloc(path, (cap = cap ? cap * 2 : 64) * sizeof(*path));
 
 				if (!bigger) {
-					rc = err_set(err, ENOMEM, "config ${VAR} substitution");
+					rc = err_set(err, ENOMEM, "config strings");
 					break;
 				}
 				path = bigger;
@@ -110,4 +102,45 @@ int config_substitute_env(cJSON *root, const char *const *env, ocr_error *err)
 	}
 	free(path);
 	return rc;
+}
+
+static int substitute_one(cJSON *it, void *env)
+{
+	bool oom;
+	char *s;
+
+	if (!strchr(it->valuestring, '$'))
+		return 0;
+	s = substitute(it->valuestring, env, &oom);
+	if (oom)
+		return -1;
+	if (s) {
+		free(it->valuestring);
+		it->valuestring = s;
+	}
+	return 0;
+}
+
+int config_substitute_env(cJSON *root, const char *const *env, ocr_error *err)
+{
+	return each_string(root, substitute_one, (void *)env, err);
+}
+
+/* A lone surrogate (ED A0..BF xx in the tree) becomes EF BF BD in place. */
+static int well_formed_one(cJSON *it, void *unused)
+{
+	(void)unused;
+	for (unsigned char *p = (unsigned char *)it->valuestring; *p; p++)
+		if (p[0] == 0xed && p[1] >= 0xa0 && p[1] <= 0xbf && p[2]) {
+			p[0] = 0xef;
+			p[1] = 0xbf;
+			p[2] = 0xbd;
+			p += 2;
+		}
+	return 0;
+}
+
+int config_strings_for_os(cJSON *root, ocr_error *err)
+{
+	return each_string(root, well_formed_one, NULL, err);
 }

@@ -13,4 +13,9 @@
 /* ENV: "KEY=VALUE" entries, NULL-terminated. Rewrites ROOT's strings. */
 int config_substitute_env(cJSON *root, const char *const *env, ocr_error *err);
 
+/* What node hands the OS for each string value: a lone surrogate (the tree
+ * keeps it, see json5.h) is written as U+FFFD when a JS string becomes a
+ * path or an argument. Keys are left as they are (they name members). */
+int config_strings_for_os(cJSON *root, ocr_error *err);
+
 #endif

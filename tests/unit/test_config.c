@@ -317,3 +317,19 @@ Test(config, cdp_url_ports_as_upstream_reads_them)
 		cJSON_Delete(root);
 	}
 }
+
+/* The launcher hands config strings to the OS as node does: a lone
+ * surrogate escape becomes U+FFFD; a pair stays one character. */
+Test(config, strings_as_node_hands_them_to_the_os)
+{
+	char path[128];
+	cJSON *root = NULL;
+	bool missing;
+	ocr_error err = {0};
+
+	snprintf(path, sizeof(path), "%s/s.json", dir);
+	put(path, "{ws: '/srv/\\ud800x\\ud83d\\ude00'}");
+	cr_assert_eq(config_load(path, &root, &missing, &err), 0, "%s", err.msg);
+	cr_assert_str_eq(config_get_string(root, "ws"), "/srv/\xef\xbf\xbdx\xf0\x9f\x98\x80");
+	cJSON_Delete(root);
+}

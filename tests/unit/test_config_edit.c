@@ -84,8 +84,14 @@ Test(config_edit, refusals)
 	cr_assert_str_eq(t.text, "{a: 'x'}");
 	config_text_release(&t);
 	cJSON_Delete(v);
-	cr_assert_eq(config_text_init(&t, "c.json5", "{a: '\xff'}", 8, &err), -1);
+	/* Not UTF-8: read (as the gateway reads it), but not edited. */
+	v = cJSON_CreateNumber(1);
+	cr_assert_eq(config_text_init(&t, "c.json5", "{a: '\xff'}", 8, &err), 0, "%s", err.msg);
+	cr_assert_eq(config_text_set(&t, "a", v, false, &changed, &err), 0, "present: no edit");
+	cr_assert_eq(config_text_set(&t, "b", v, false, &changed, &err), -1);
 	cr_assert(strstr(err.msg, "not UTF-8"), "%s", err.msg);
+	config_text_release(&t);
+	cJSON_Delete(v);
 	cr_assert_eq(config_text_init(&t, "c.json5", "[1]", 3, &err), -1);
 	cr_assert(strstr(err.msg, "not an object"), "%s", err.msg);
 }
