@@ -1,6 +1,12 @@
 /* Capabilities: the payload is uid 0 inside its user namespace, so it starts
- * with every capability there. Empty all five sets with libcap and lock the
- * securebits so no later execve() can hand root's capabilities back. */
+ * with every capability there. Empty all five sets and lock the securebits
+ * so no later execve() can hand root's capabilities back.
+ *
+ * The securebits, the bounding set and the ambient set are plain prctl()s;
+ * libcap's wrappers for them cost a syscall per capability for the ambient
+ * set (where PR_CAP_AMBIENT_CLEAR_ALL is one) and its own probing of the
+ * highest capability. The last step, emptying effective, permitted and
+ * inheritable, stays libcap's cap_set_proc(): one capset(). */
 #include "sandbox_internal.h"
 
 #include <errno.h>
@@ -14,16 +20,22 @@ int sb_caps_drop_all(struct sandbox_error *err)
 	int rc;
 
 	/* Securebits and the bounding set need CAP_SETPCAP: do them first. */
-	if (cap_set_secbits(SECBIT_NOROOT | SECBIT_NOROOT_LOCKED | SECBIT_NO_SETUID_FIXUP |
-			    SECBIT_NO_SETUID_FIXUP_LOCKED | SECBIT_KEEP_CAPS_LOCKED |
-			    SECBIT_NO_CAP_AMBIENT_RAISE | SECBIT_NO_CAP_AMBIENT_RAISE_LOCKED) < 0)
+	if (prctl(PR_SET_SECUREBITS,
+		  SECBIT_NOROOT | SECBIT_NOROOT_LOCKED | SECBIT_NO_SETUID_FIXUP |
+		      SECBIT_NO_SETUID_FIXUP_LOCKED | SECBIT_KEEP_CAPS_LOCKED |
+		      SECBIT_NO_CAP_AMBIENT_RAISE | SECBIT_NO_CAP_AMBIENT_RAISE_LOCKED,
+		  0, 0, 0) < 0)
 		return sandbox_error_set(err, errno, "sandbox: capabilities: securebits");
-	for (cap_value_t c = 0; c < (cap_value_t)cap_max_bits(); c++) {
-		if (cap_drop_bound(c) < 0 && errno != EINVAL)
-			return sandbox_error_set(err, errno,
-						 "sandbox: capabilities: drop bounding %d", (int)c);
+	/* Up to the first number the kernel does not know (EINVAL): a kernel
+	 * newer than our headers has more than CAP_LAST_CAP. */
+	for (unsigned long c = 0;; c++) {
+		if (prctl(PR_CAPBSET_DROP, c, 0, 0, 0) == 0)
+			continue;
+		if (errno == EINVAL && c > 0)
+			break;
+		return sandbox_error_set(err, errno, "sandbox: capabilities: drop bounding %lu", c);
 	}
-	if (cap_reset_ambient() < 0)
+	if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0)
 		return sandbox_error_set(err, errno, "sandbox: capabilities: clear ambient");
 	empty = cap_init(); /* all of effective, permitted, inheritable clear */
 	if (!empty)
