@@ -257,6 +257,11 @@ void sandbox_set_strict(struct sandbox *sb, bool strict)
 	sb->strict = strict;
 }
 
+void sandbox_want_namespace_ids(struct sandbox *sb, bool want)
+{
+	sb->want_ns_ids = want;
+}
+
 void sandbox_set_warning_fd(struct sandbox *sb, int fd)
 {
 	sb->warning_fd = fd;

@@ -161,6 +161,10 @@ int sandbox_usage_of(pid_t init_pid, const char *prefix, struct sandbox_usage *u
  * controller) is an error instead of a warning. */
 void sandbox_set_strict(struct sandbox *sb, bool strict);
 
+/* Fill the namespace ids of struct sandbox_status at spawn (seven stat()s
+ * of /proc/PID/ns, worth skipping for callers that do not report them). */
+void sandbox_want_namespace_ids(struct sandbox *sb, bool want);
+
 /* Where warnings go (default: stderr, prefixed "sandbox: warning: "). */
 void sandbox_set_warning_fd(struct sandbox *sb, int fd);
 
@@ -169,7 +173,8 @@ void sandbox_set_warning_fd(struct sandbox *sb, int fd);
 struct sandbox_status {
 	pid_t init_pid;	 /* host pid of the sandbox's pid 1 (our init) */
 	pid_t child_pid; /* host pid of the payload */
-	/* Namespace inode numbers, as in /proc/PID/ns/ (0 if not created). */
+	/* Namespace inode numbers, as in /proc/PID/ns/ (0 if not created);
+	 * filled only after sandbox_want_namespace_ids(sb, true). */
 	uint64_t ns_user, ns_mnt, ns_pid, ns_ipc, ns_uts, ns_cgroup, ns_net;
 };
 

@@ -94,7 +94,7 @@ struct sandbox {
 	struct sb_rlimit rlimits[SB_MAX_RLIMITS];
 	size_t n_rlimits;
 	struct sandbox_limits limits;
-	bool strict;
+	bool strict, want_ns_ids;
 	int warning_fd;
 
 	/* Runtime state, set by sandbox_spawn(). */

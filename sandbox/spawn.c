@@ -169,7 +169,8 @@ int sandbox_spawn(struct sandbox *sb, struct sandbox_status *status, struct sand
 	close(sync_pipe[0]);
 	sync_pipe[0] = -1;
 	status->init_pid = pid;
-	sb_read_ns_ids(pid, sb, status);
+	if (sb->want_ns_ids)
+		sb_read_ns_ids(pid, sb, status);
 
 	if (sb_write_id_maps(sb, pid, err) < 0 || sb_cgroup_setup(sb, pid, err) < 0)
 		goto fail;

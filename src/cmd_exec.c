@@ -299,6 +299,7 @@ int cmd_exec(const struct cli_context *ctx, int argc, char **argv)
 	for (size_t i = 0; i < sizeof(forwarded) / sizeof(forwarded[0]); i++)
 		sigaddset(&set, forwarded[i]);
 	sigprocmask(SIG_BLOCK, &set, &saved);
+	sandbox_want_namespace_ids(sb, a.json_fd >= 0);
 	if (sandbox_spawn(sb, &st, &err) < 0) {
 		err_print(&err);
 		sandbox_free(sb);
