@@ -247,7 +247,7 @@ static const char *v2_enable(const char *parent, unsigned bits, const char *pref
 				return errno == EACCES || errno == EPERM
 					   ? "our cgroup is not delegated to us (not writable)"
 					   : "cannot enable the controllers below our cgroup";
-			snprintf(leaf, sizeof(leaf), "%s/%sleaf", parent, prefix);
+			snprintf(leaf, sizeof(leaf), "%.*s/%.64sleaf", PATH_MAX, parent, prefix);
 			if ((mkdir(leaf, 0755) < 0 && errno != EEXIST) ||
 			    sb_cg_read(parent, "cgroup.procs", procs, sizeof(procs)) < 0)
 				return "our cgroup holds processes and no leaf can be made for "

@@ -310,7 +310,7 @@ static __attribute__((unused)) void afx_bind_mount(struct afx *f, const char *fr
 	cr_assert_lt(f->n_mounts, 4);
 	cr_assert_eq(mount(from, to, NULL, MS_BIND, NULL), 0, "bind %s %s: %s", from, to,
 		     strerror(errno));
-	snprintf(f->mounts[f->n_mounts++], AFX_PATH, "%s", to);
+	snprintf(f->mounts[f->n_mounts++], AFX_PATH, "%.*s", AFX_PATH - 1, to);
 	afx_the = *f;
 }
 

@@ -50,7 +50,7 @@ static int count_groups(const char *dir, const char *prefix, int depth)
 			continue;
 		if (strncmp(e->d_name, prefix, strlen(prefix)) == 0)
 			n++;
-		snprintf(sub, sizeof(sub), "%s/%s", dir, e->d_name);
+		snprintf(sub, sizeof(sub), "%.3800s/%.255s", dir, e->d_name);
 		n += count_groups(sub, prefix, depth + 1);
 	}
 	closedir(d);
