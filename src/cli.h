@@ -23,6 +23,10 @@ enum {
 struct cli_context {
 	const char *profile; /* --profile NAME, NULL for the default profile */
 	struct env_view env; /* captured once in main.c */
+	/* Inside a sandbox (rescue.h): its profile, and where its grants are
+	 * (NULL: it may rescue nothing). NULL on the host. */
+	const char *sandbox_profile;
+	const char *rescue_dir;
 };
 
 int cmd_setup(const struct cli_context *ctx, int argc, char **argv);
@@ -39,6 +43,12 @@ int cmd_serve(const struct cli_context *ctx, int argc, char **argv);
 int cmd_install(const struct cli_context *ctx, int argc, char **argv);
 int cmd_uninstall(const struct cli_context *ctx, int argc, char **argv);
 int cmd_list(const struct cli_context *ctx, int argc, char **argv);
+int cmd_logs(const struct cli_context *ctx, int argc, char **argv);
+int cmd_start(const struct cli_context *ctx, int argc, char **argv);
+int cmd_config(const struct cli_context *ctx, int argc, char **argv);
+/* Inside a sandbox: CMD (status, logs, stop, start, restart, config) on
+ * the profile of CTX through its control socket. (cmd_rescue.c) */
+int cli_rescue_run(const struct cli_context *ctx, const char *cmd, int argc, char **argv);
 
 /* The options of the commands that only report (check, ports, status, list):
  * --json, --help and no operand. Returns -1 to go on, or the exit code to

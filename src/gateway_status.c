@@ -65,6 +65,8 @@ const char *gateway_view_state(const struct gateway_view *v)
 	if (v->running) {
 		if (!v->have_state)
 			return "starting";
+		if (v->st.held) /* stopped or given up, kept for a rescuer's start */
+			return v->st.phase == PHASE_STOPPED ? "stopped" : "failed";
 		switch (v->st.phase) {
 		case PHASE_STARTING:
 		case PHASE_LIVE:
@@ -220,7 +222,8 @@ cJSON *gateway_view_json(const struct instance *inst, const struct gateway_view 
 
 	cJSON_AddStringToObject(o, "profile", profile_label(&inst->profile));
 	cJSON_AddStringToObject(o, "state", gateway_view_state(v));
-	cJSON_AddBoolToObject(o, "running", v->running);
+	cJSON_AddBoolToObject(o, "running", v->running && !(v->have_state && v->st.held));
+	cJSON_AddBoolToObject(o, "held", v->running && v->have_state && v->st.held);
 	cJSON_AddStringToObject(o, "health", gateway_view_health(v));
 	cJSON_AddBoolToObject(o, "healthy", strcmp(gateway_view_health(v), "healthy") == 0);
 	cJSON_AddBoolToObject(o, "degraded", strcmp(gateway_view_health(v), "degraded") == 0);
@@ -249,4 +252,117 @@ cJSON *gateway_view_json(const struct instance *inst, const struct gateway_view 
 	cJSON_AddStringToObject(o, "log", v->have_state ? v->st.log_path : "");
 	cJSON_AddStringToObject(o, "state_file", v->paths.state);
 	return o;
+}
+
+/* ---- for people (`status`, also through a rescuer's control socket) ---- */
+
+static const char *yes_no(int v)
+{
+	return v < 0 ? "?" : v ? "yes" : "no";
+}
+
+static void print_probe(FILE *out, const char *what, int verdict, const char *path,
+			const struct probe_result *r, const char *note)
+{
+	fprintf(out, "  %-8s %-4s %-9s ", what, yes_no(verdict), path);
+	if (r->status)
+		fprintf(out, "%d in %.1f ms", r->status, r->latency_ms);
+	else
+		fprintf(out, "not asked");
+	fprintf(out, "%s\n", note);
+}
+
+static void print_probes(FILE *out, const struct gateway_view *v)
+{
+	const struct health_report *h = &v->health;
+	char note[HEALTH_FAILING_MAX + 32] = "";
+
+	if (!h->healthz.status) {
+		fprintf(out, "  live     no   /healthz  no answer (%s)\n", h->error);
+		return;
+	}
+	print_probe(out, "live", h->v.live, "/healthz", &h->healthz, "");
+	print_probe(out, "started", h->v.started, "/startupz", &h->startupz,
+		    h->v.startup_fallback ? " (no /startupz here: judged by /healthz)"
+		    : h->v.started == 0	  ? " (starting or draining)"
+					  : "");
+	if (h->v.failing[0])
+		snprintf(note, sizeof(note), " (failing: %s)", h->v.failing);
+	print_probe(out, "ready", h->v.ready, "/readyz", &h->readyz, note);
+}
+
+static void print_watchdog(FILE *out, const struct gateway_view *v)
+{
+	const struct runtime_state *st = &v->st;
+
+	if (!v->have_state)
+		return;
+	if (st->liveness_interval_s <= 0)
+		fprintf(out, "  watchdog off\n");
+	else if (!st->health.at_ms)
+		fprintf(out, "  watchdog every %d s, restart after %d failed checks\n",
+			st->liveness_interval_s, st->liveness_failures_max);
+	else
+		fprintf(out,
+			"  watchdog every %d s, last check %llds ago: %s (%u of %d failures)\n",
+			st->liveness_interval_s,
+			(long long)((runtime_now_unix() * 1000 - st->health.at_ms) / 1000),
+			st->health.v.live == 1 ? "live" : "not live", st->liveness_failures,
+			st->liveness_failures_max);
+	if (st->last_restart_reason[0])
+		fprintf(out, "  restart  last one: %s\n", st->last_restart_reason);
+}
+
+void gateway_view_print(FILE *out, const struct instance *inst, const struct gateway_view *v)
+{
+	const char *label = profile_label(&inst->profile);
+	char up[32], usage[160];
+
+	if (!v->running || (v->have_state && v->st.held)) {
+		fprintf(out, "%s: %s", label, gateway_view_state(v));
+		if (v->have_state && v->st.last_exit >= 0)
+			fprintf(out, " (last exit %d, %s)", v->st.last_exit,
+				runtime_phase_name(v->st.phase));
+		fputc('\n', out);
+		if (v->have_state && v->st.last_exit_why[0])
+			fprintf(out, "  why      %s\n", v->st.last_exit_why);
+		if (v->running)
+			fprintf(out,
+				"  held     its supervisor (pid %ld) waits for a rescuer's start\n",
+				(long)gateway_view_supervisor_pid(v));
+		if (v->orphan)
+			fprintf(out,
+				"  warning: its sandbox (pid %ld) is still alive without a "
+				"supervisor; `openclaw-run --profile %s stop` ends it\n",
+				(long)v->st.init_pid, label);
+		fprintf(out, "  ports    %u-%u\n", v->port, v->port + PORT_BLOCK_LAST_OFFSET);
+		return;
+	}
+	fprintf(out, "%s: %s, %s", label, gateway_view_state(v), gateway_view_health(v));
+	if (v->probed && strcmp(gateway_view_health(v), "degraded") == 0)
+		fprintf(out, ": %s",
+			v->health.v.failing[0] ? v->health.v.failing : "/readyz says not ready");
+	fputc('\n', out);
+	fprintf(out, "  pids     supervisor %ld", (long)gateway_view_supervisor_pid(v));
+	if (v->st.init_pid)
+		fprintf(out, ", sandbox %ld, gateway %ld", (long)v->st.init_pid,
+			(long)v->st.child_pid);
+	fputc('\n', out);
+	runtime_format_duration(gateway_view_uptime(v), up, sizeof(up));
+	fprintf(out, "  uptime   %s, restarts %u", up, v->st.restarts);
+	if (v->st.last_exit >= 0)
+		fprintf(out, ", last exit %d", v->st.last_exit);
+	fputc('\n', out);
+	if (v->st.last_exit_why[0])
+		fprintf(out, "  why      %s\n", v->st.last_exit_why);
+	resources_usage_line(&v->usage, usage, sizeof(usage));
+	if (usage[0])
+		fprintf(out, "  limits   %s\n", usage);
+	fprintf(out, "  ports    %u-%u (gateway http://127.0.0.1:%u)\n", v->port,
+		v->port + PORT_BLOCK_LAST_OFFSET, v->port);
+	if (v->probed)
+		print_probes(out, v);
+	print_watchdog(out, v);
+	if (v->st.log_path[0])
+		fprintf(out, "  log      %s\n", v->st.log_path);
 }

@@ -8,6 +8,7 @@
 
 #include <cjson/cJSON.h>
 #include <stdbool.h>
+#include <stdio.h>
 
 #include "error.h"
 #include "http_probe.h"
@@ -45,6 +46,8 @@ int gateway_view_get(const struct instance *inst, struct http_probe **hp, bool p
 const char *gateway_view_state(const struct gateway_view *v);
 const char *gateway_view_health(const struct gateway_view *v);
 cJSON *gateway_view_json(const struct instance *inst, const struct gateway_view *v);
+/* What `status` prints for people. */
+void gateway_view_print(FILE *out, const struct instance *inst, const struct gateway_view *v);
 /* The running supervisor's pid: the lock file's (written by the holder
  * itself), the state file's only when the lock file names none; 0 when
  * nothing runs. */

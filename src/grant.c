@@ -83,6 +83,8 @@ cJSON *grant_to_json(const struct grant *g)
 		if ((g->items & item_names[i].bit) &&
 		    !cJSON_AddItemToArray(arr, cJSON_CreateString(item_names[i].name)))
 			goto fail;
+	if ((g->items & GRANT_WORKSPACE) && !cJSON_AddStringToObject(o, "workspace", g->workspace))
+		goto fail;
 	return o;
 fail:
 	cJSON_Delete(o);
@@ -110,6 +112,16 @@ int grant_from_json(const cJSON *o, struct grant *out, ocr_error *err)
 		out->items |= bit;
 	}
 	out->items |= GRANT_CONTROL;
+	if (out->items & GRANT_WORKSPACE) {
+		const char *ws =
+		    cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o, "workspace"));
+
+		/* No workspace recorded, no workspace granted. */
+		if (ws && ws[0] == '/' && strlen(ws) < sizeof(out->workspace))
+			snprintf(out->workspace, sizeof(out->workspace), "%s", ws);
+		else
+			out->items &= ~GRANT_WORKSPACE;
+	}
 	return 0;
 }
 

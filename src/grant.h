@@ -39,6 +39,9 @@ struct grant {
 	char profile[PROFILE_NAME_MAX + 1]; /* the target's label ("default" for "") */
 	char state_dir[PATH_MAX];	    /* the target instance, not just its name */
 	unsigned items;			    /* GRANT_* */
+	/* GRANT_WORKSPACE: the target's workspace as pinned when the grant was
+	 * made (a person moves it with setup; grant again after that). */
+	char workspace[PATH_MAX];
 };
 
 /* "main" or "main:workspace" (items added to GRANT_BASE): the target's

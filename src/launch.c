@@ -124,6 +124,11 @@ int gateway_launch(const struct cli_context *ctx, const struct gateway_launch *a
 	if (stale && !runtime_pid_alive(stale, 0))
 		cli_warnf("%s: taking over the lock of launcher pid %ld, which is gone", label,
 			  (long)stale);
+	struct host_dirs dirs;
+	if (host_dirs_resolve(&ctx->env, &dirs, &err) < 0) {
+		err_print(&err);
+		goto out;
+	}
 	runtime_state_init(&st);
 	snprintf(st.profile, sizeof(st.profile), "%s", inst.profile.name);
 	snprintf(st.state_dir, sizeof(st.state_dir), "%s", inst.profile.state_dir);
@@ -149,6 +154,7 @@ int gateway_launch(const struct cli_context *ctx, const struct gateway_launch *a
 			},
 		    .argv = cmd.argv,
 		    .doctor_argv = a->no_doctor ? NULL : cmd.doctor_argv,
+		    .tool_argv = cmd.doctor_argv,
 		},
 	    .label = label,
 	    .port = inst.ports.base,
@@ -162,6 +168,8 @@ int gateway_launch(const struct cli_context *ctx, const struct gateway_launch *a
 	    .progress_tty = isatty(STDERR_FILENO),
 	    .output_fd = -1,
 	    .notify_fd = -1,
+	    .dirs = &dirs,
+	    .env = &ctx->env,
 	};
 	rc = supervise(&so, a, ctx, &inst, &lock_fd);
 out:

@@ -26,6 +26,9 @@ static const struct command {
     {"install", cmd_install, "install a systemd unit for the profile's gateway"},
     {"uninstall", cmd_uninstall, "remove the profile's systemd unit"},
     {"list", cmd_list, "list every known profile with its port and state"},
+    {"logs", cmd_logs, "print (-f: follow) the supervisor's log of the profile"},
+    {"start", cmd_start, "start a gateway whose supervisor waits (stopped by a rescuer)"},
+    {"config", cmd_config, "a rescuer's copy of another profile's config: pull|validate|apply"},
     {NULL, NULL, NULL},
 };
 
@@ -35,6 +38,18 @@ static const struct command *find_command(const char *name)
 		if (strcmp(c->name, name) == 0)
 			return c;
 	return NULL;
+}
+
+/* Inside a sandbox these go to another profile's supervisor (cmd_rescue.c). */
+static bool is_remote(const char *name)
+{
+	static const char *const remote[] = {"status", "logs",	  "stop",
+					     "start",  "restart", "config"};
+
+	for (size_t i = 0; i < sizeof(remote) / sizeof(remote[0]); i++)
+		if (strcmp(name, remote[i]) == 0)
+			return true;
+	return false;
 }
 
 static void usage(FILE *out)
@@ -86,6 +101,8 @@ int main(int argc, char **argv)
 		    .records_dir = getenv("OPENCLAW_RUN_RECORDS_DIR"),
 		    .dir_exists = dir_exists,
 		},
+	    .sandbox_profile = getenv("OPENCLAW_RUN_SANDBOX"),
+	    .rescue_dir = getenv("OPENCLAW_RUN_RESCUE_DIR"),
 	};
 	int opt;
 
@@ -123,6 +140,8 @@ int main(int argc, char **argv)
 			char **sub_argv = argv + optind;
 
 			optind = 0; /* reset getopt for the command's own parsing */
+			if (ctx.sandbox_profile && is_remote(c->name))
+				return cli_rescue_run(&ctx, c->name, sub_argc, sub_argv);
 			return c->run(&ctx, sub_argc, sub_argv);
 		}
 	}

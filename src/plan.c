@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "host_dirs.h"
+#include "rescue.h"
 #include "resources.h"
 #include "service_user.h"
 #include "trust.h"
@@ -251,7 +252,11 @@ static int add_env(struct sandbox *sb, const struct instance *inst, const struct
 	const struct profile *p = &inst->profile;
 	int rc = -1;
 
+	bool rescuer = inst->pinned && inst->pins.n_rescues;
+
 	if (env_putf(&env, err, "PATH=%s", PLAN_PATH) < 0 ||
+	    env_putf(&env, err, RESCUE_SANDBOX_ENV "=%s", profile_label(p)) < 0 ||
+	    (rescuer && env_put(&env, RESCUE_ENV "=" RESCUE_SANDBOX_DIR, err) < 0) ||
 	    env_putf(&env, err, "HOME=%s", home) < 0 || env_put(&env, "TMPDIR=/tmp", err) < 0 ||
 	    (p->name[0] && env_putf(&env, err, "OPENCLAW_PROFILE=%s", p->name) < 0) ||
 	    env_putf(&env, err, "OPENCLAW_STATE_DIR=%s", p->state_dir) < 0 ||
@@ -263,6 +268,13 @@ static int add_env(struct sandbox *sb, const struct instance *inst, const struct
 		if (env_put(&env, opt->extra_env[i], err) < 0)
 			goto out;
 	}
+	/* A rescuer finds openclaw-run first, whatever PATH the caller chose. */
+	for (size_t i = 0; rescuer && i < env.n; i++)
+		if (strncmp(env.items[i], "PATH=", 5) == 0) {
+			if (env_putf(&env, err, "PATH=" RESCUE_BIN_DIR ":%s", env.items[i] + 5) < 0)
+				goto out;
+			break;
+		}
 	rc = sandbox_set_env(sb, env.items, err);
 out:
 	env_list_free(&env);
@@ -362,7 +374,7 @@ static int configure(struct sandbox *sb, const struct instance *inst,
 	snprintf(hostname, sizeof(hostname), "openclaw-%s", p->name[0] ? p->name : "default");
 	if (sandbox_set_argv(sb, argv, err) < 0 || sandbox_set_hostname(sb, hostname, err) < 0 ||
 	    add_env(sb, inst, opt, home, err) < 0 || add_mounts(sb, p, opt, err) < 0 ||
-	    add_ports(sb, &inst->ports, err) < 0)
+	    rescue_add_mounts(sb, inst, err) < 0 || add_ports(sb, &inst->ports, err) < 0)
 		return -1;
 	if (sandbox_set_cwd(sb,
 			    opt->cwd		   ? opt->cwd

@@ -271,3 +271,49 @@ void rescue_describe_json(cJSON *o, const struct env_view *env, const struct ins
 		cJSON_AddItemToArray(arr, grant_to_json(&g));
 	}
 }
+
+static int add_grant(struct sandbox *sb, const struct instance *self, const struct grant *g,
+		     ocr_error *err)
+{
+	const struct pins *pin = &self->pins;
+	char dir[PATH_MAX], src[PATH_MAX + 16], dst[PATH_MAX];
+
+	if (rescue_grant_dir(profile_label(&self->profile), self->profile.state_dir, g->profile,
+			     g->state_dir, dir, sizeof(dir), err) < 0 ||
+	    rescue_grant_dir_prepare(dir, pin->has_ids ? pin->uid : geteuid(),
+				     pin->has_ids ? pin->gid : getegid(), err) < 0)
+		return -1;
+	snprintf(dst, sizeof(dst), RESCUE_SANDBOX_DIR "/%s", g->profile);
+	if (sandbox_add_mount(sb, SANDBOX_MOUNT_BIND_RO, dir, dst, SANDBOX_MOUNT_NOFOLLOW, err) < 0)
+		return -1;
+	snprintf(src, sizeof(src), "%s/" RESCUE_CONFIG_DIR, dir);
+	snprintf(dst, sizeof(dst), RESCUE_SANDBOX_DIR "/%s/" RESCUE_CONFIG_DIR, g->profile);
+	if (sandbox_add_mount(sb, SANDBOX_MOUNT_BIND_RW, src, dst, SANDBOX_MOUNT_NOFOLLOW, err) < 0)
+		return -1;
+	if (!(g->items & GRANT_WORKSPACE))
+		return 0;
+	/* Pinned by the target's setup, checked by the trust guard then. */
+	snprintf(dst, sizeof(dst), RESCUE_SANDBOX_DIR "/%s/workspace", g->profile);
+	return sandbox_add_mount(sb, SANDBOX_MOUNT_BIND_RW, g->workspace, dst,
+				 SANDBOX_MOUNT_OPTIONAL | SANDBOX_MOUNT_NOFOLLOW, err);
+}
+
+int rescue_add_mounts(struct sandbox *sb, const struct instance *self, ocr_error *err)
+{
+	char exe[PATH_MAX];
+	ssize_t n;
+
+	if (!self->pinned || !self->pins.n_rescues)
+		return 0;
+	for (size_t i = 0; i < self->pins.n_rescues; i++)
+		if (add_grant(sb, self, &self->pins.rescues[i], err) < 0)
+			return err_prefix(err, "profile %s: grant on %s",
+					  profile_label(&self->profile),
+					  self->pins.rescues[i].profile);
+	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	if (n < 0)
+		return err_set(err, errno, "readlink /proc/self/exe");
+	exe[n] = '\0';
+	return sandbox_add_mount(sb, SANDBOX_MOUNT_BIND_RO, exe, RESCUE_BIN_DIR "/openclaw-run", 0,
+				 err);
+}

@@ -70,4 +70,17 @@ void rescue_describe(FILE *out, const struct env_view *env, const struct instanc
 /* The same as JSON: {"rescues": [...], "rescued_by": [...]} added to O. */
 void rescue_describe_json(cJSON *o, const struct env_view *env, const struct instance *inst);
 
+/* Inside a sandbox: OPENCLAW_RUN_SANDBOX names its profile (every sandbox);
+ * a rescuer's also has RESCUE_ENV and this binary at RESCUE_BIN_DIR, first
+ * in its PATH, to speak to the targets' control sockets. */
+#define RESCUE_SANDBOX_ENV "OPENCLAW_RUN_SANDBOX"
+#define RESCUE_BIN_DIR	   "/run/openclaw-run/bin"
+
+struct sandbox;
+/* What a rescuer's sandbox gets for each of its grants (nothing without
+ * one): the grant directory read-only at RESCUE_SANDBOX_DIR/<target>, its
+ * config/ read-write over it, the target's workspace when granted, and
+ * this binary. The grant directories are made here when missing. */
+int rescue_add_mounts(struct sandbox *sb, const struct instance *self, ocr_error *err);
+
 #endif

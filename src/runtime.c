@@ -329,6 +329,7 @@ int runtime_state_write(const struct runtime_paths *rp, const struct runtime_sta
 	cJSON_AddStringToObject(o, "last_exit_why", st->last_exit_why);
 	cJSON_AddStringToObject(o, "log", st->log_path);
 	cJSON_AddStringToObject(o, "last_restart_reason", st->last_restart_reason);
+	cJSON_AddBoolToObject(o, "held", st->held);
 	add_health(o, st);
 	text = cJSON_Print(o);
 	cJSON_Delete(o);
@@ -377,6 +378,7 @@ int runtime_state_read(const struct runtime_paths *rp, struct runtime_state *st,
 	str(o, "profile", st->profile, sizeof(st->profile));
 	str(o, "state_dir", st->state_dir, sizeof(st->state_dir));
 	str(o, "log", st->log_path, sizeof(st->log_path));
+	st->held = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, "held"));
 	const cJSON *ph = cJSON_GetObjectItemCaseSensitive(o, "phase");
 	st->phase = phase_from_name(cJSON_IsString(ph) ? ph->valuestring : NULL);
 	st->supervisor_pid = (pid_t)num(o, "supervisor_pid");

@@ -88,6 +88,9 @@ struct runtime_state {
 	int liveness_interval_s;    /* 0: the watchdog is off */
 	int liveness_failures_max;
 	char last_restart_reason[256]; /* why the supervisor last restarted the gateway */
+	/* Nothing runs, yet the supervisor stays for a rescuer's `start`
+	 * (control_server.h): a profile that another one may rescue. */
+	bool held;
 };
 
 void runtime_state_init(struct runtime_state *st);

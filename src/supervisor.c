@@ -97,7 +97,7 @@ void sup_stop_probe(struct sup *s)
 void sup_start_probe(struct sup *s, enum probe_mode mode)
 {
 	sup_stop_probe(s);
-	if (probe_spawn(s->o->port, mode, s->o->liveness_timeout_s * 1000L, &s->probe_pid,
+	if (probe_spawn(s->port, mode, s->o->liveness_timeout_s * 1000L, &s->probe_pid,
 			&s->probe_fd) < 0)
 		sup_say(s, "cannot start the health probe: %s", strerror(errno));
 	else if (mode == PROBE_ONCE)
@@ -159,7 +159,11 @@ static void on_signal(struct sup *s, int sig, int code)
 	switch (sig) {
 	case SIGTERM:
 	case SIGINT:
-		if (!s->sb) { /* between runs: nothing to stop */
+		s->exit_requested = true;
+		if (!s->sb && s->done) { /* held for a rescuer: now it ends */
+			s->st->held = false;
+			sup_save_state(s);
+		} else if (!s->sb) { /* between runs: nothing to stop */
 			sup_say(s, "stopped by %s while waiting to restart", strsignal(sig));
 			sup_finish(s, SUPERVISOR_EXIT_STOPPED, PHASE_STOPPED);
 		} else if (s->stopping == STOP_REQUEST && sig == SIGINT && !s->killed) {
@@ -181,9 +185,7 @@ static void on_signal(struct sup *s, int sig, int code)
 			sup_say(s, "SIGHUP: restarting the gateway");
 			sup_begin_stop(s, STOP_RESTART);
 		} else if (!s->sb) {
-			s->backoff_deadline = 0;
-			s->st->restarts++;
-			sup_start_gateway(s);
+			sup_start_again(s);
 		}
 		break;
 	case SIGUSR2:
@@ -365,10 +367,59 @@ int supervisor_block_signals(ocr_error *err)
 	return 0;
 }
 
+bool sup_finished(const struct sup *s)
+{
+	return s->done && (s->exit_requested || s->ctl.n_l == 0);
+}
+
+int sup_target_init(struct sup *s)
+{
+	const struct supervisor_launch *l = &s->o->launch;
+	size_t n = 0;
+
+	s->inst = *l->inst; /* shares its config tree, which it never frees */
+	s->port = s->o->port;
+	while (l->argv[n])
+		n++;
+	s->argv = calloc(n + 1, sizeof(*s->argv));
+	if (!s->argv)
+		return -1;
+	memcpy(s->argv, l->argv, n * sizeof(*s->argv));
+	return 0;
+}
+
+void sup_move_port(struct sup *s, const struct port_block *ports)
+{
+	s->inst.ports = *ports;
+	s->inst.pins.ports = *ports;
+	s->port = ports->base;
+	s->st->port_base = ports->base;
+	s->st->port_last = port_block_last(ports);
+	snprintf(s->port_arg, sizeof(s->port_arg), "%u", ports->base);
+	for (size_t i = 0; s->argv[i] && s->argv[i + 1]; i++)
+		if (strcmp(s->argv[i], "--port") == 0)
+			s->argv[i + 1] = s->port_arg;
+}
+
+void sup_start_again(struct sup *s)
+{
+	s->done = false;
+	s->st->held = false;
+	s->result = 0;
+	s->backoff_deadline = 0;
+	s->doctor_ran = false;
+	restart_policy_init(&s->policy);
+	s->launch_ms = runtime_now_ms(); /* a fresh start grace */
+	s->st->restarts++;
+	sup_start_gateway(s);
+}
+
 static int poll_timeout(const struct sup *s, int64_t now)
 {
 	int64_t next = earliest(earliest(s->start_deadline, s->backoff_deadline),
 				earliest(s->grace_deadline, s->check_deadline));
+
+	next = earliest(next, ctl_deadline(s));
 
 	next = earliest(next, earliest(s->check_at, s->watchdog_at));
 	next = earliest(next, s->o->progress_tty && !s->ever_started ? s->tick : 0);
@@ -377,9 +428,10 @@ static int poll_timeout(const struct sup *s, int64_t now)
 
 static void loop(struct sup *s)
 {
-	while (!s->done) {
-		struct pollfd fds[4];
-		int nfds = 0, i_sig, i_pid = -1, i_probe = -1, i_out = -1;
+	while (!sup_finished(s)) {
+		struct pollfd fds[4 + CTL_POLLFDS];
+		int nfds = 0, i_sig, i_pid = -1, i_probe = -1, i_out = -1, i_ctl;
+		size_t n_ctl;
 
 		fds[i_sig = nfds++] = (struct pollfd){s->sigfd, POLLIN, 0};
 		if (s->pidfd >= 0)
@@ -388,6 +440,9 @@ static void loop(struct sup *s)
 			fds[i_probe = nfds++] = (struct pollfd){s->probe_fd, POLLIN, 0};
 		if (s->o->output_fd >= 0)
 			fds[i_out = nfds++] = (struct pollfd){s->o->output_fd, POLLIN, 0};
+		i_ctl = nfds;
+		n_ctl = ctl_pollfds(s, fds + i_ctl);
+		nfds += (int)n_ctl;
 		if (poll(fds, (nfds_t)nfds, poll_timeout(s, runtime_now_ms())) < 0 &&
 		    errno != EINTR) {
 			sup_say(s, "poll: %s", strerror(errno));
@@ -398,15 +453,19 @@ static void loop(struct sup *s)
 		if (fds[i_sig].revents & POLLIN) {
 			struct signalfd_siginfo si;
 
-			while (read(s->sigfd, &si, sizeof(si)) == sizeof(si) && !s->done)
+			while (read(s->sigfd, &si, sizeof(si)) == sizeof(si) && !sup_finished(s))
 				on_signal(s, (int)si.ssi_signo, si.ssi_code);
 		}
+		if (!sup_finished(s))
+			ctl_on_poll(s, fds + i_ctl, n_ctl);
 		if (!s->done && i_probe >= 0 && s->probe_fd >= 0 && fds[i_probe].revents)
 			on_probe_report(s);
 		if (!s->done && i_pid >= 0 && s->pidfd >= 0 && fds[i_pid].revents)
 			check_gateway(s);
 		if (!s->done)
 			on_timeouts(s, runtime_now_ms());
+		if (!sup_finished(s))
+			ctl_on_timeouts(s, runtime_now_ms());
 	}
 }
 
@@ -417,6 +476,12 @@ int supervisor_run(const struct supervisor_opts *o)
 	sigset_t set;
 
 	restart_policy_init(&s.policy);
+	if (sup_target_init(&s) < 0) {
+		sup_say(&s, "out of memory");
+		detach_say_failed(s.notify_fd, SUPERVISOR_EXIT_FAILED, "memory");
+		sup_close_notify(&s);
+		return SUPERVISOR_EXIT_FAILED;
+	}
 	s.live = (struct liveness){o->liveness_interval_s * 1000, o->liveness_failures, 0};
 	sigemptyset(&set);
 	sigaddset(&set, SIGTERM);
@@ -440,8 +505,10 @@ int supervisor_run(const struct supervisor_opts *o)
 	s.st->liveness_failures_max = o->liveness_failures;
 	if (sd_watchdog_interval_ms(o->sd) > 0)
 		s.watchdog_at = s.launch_ms;
+	ctl_rescan(&s);
 	sup_start_gateway(&s);
 	loop(&s);
+	ctl_close(&s);
 	if (s.sb) { /* only after a failed poll: never leave the sandbox behind */
 		ocr_error err = {0};
 		int code;
@@ -456,5 +523,6 @@ int supervisor_run(const struct supervisor_opts *o)
 	sup_stop_probe(&s);
 	close(s.sigfd);
 	sup_close_notify(&s);
+	free(s.argv);
 	return s.result;
 }

@@ -18,6 +18,7 @@
 #include <signal.h>
 
 #include "error.h"
+#include "host_dirs.h"
 #include "plan.h"
 #include "runtime.h"
 #include "sandbox.h"
@@ -89,6 +90,9 @@ struct supervisor_launch {
 	char *const *argv;	  /* the gateway */
 	char *const *doctor_argv; /* `openclaw doctor --fix --yes --non-interactive`, run
 				     once on exit 78 (NULL: never) */
+	/* The same command line, always there: its part before "doctor" runs
+	 * upstream's other tools (`config validate` for a rescuer's config). */
+	char *const *tool_argv;
 };
 
 struct supervisor_opts {
@@ -110,6 +114,11 @@ struct supervisor_opts {
 	int output_fd;
 	int notify_fd;
 	struct sd_notifier *sd; /* systemd's notify socket, NULL: none */
+	/* The launcher's dirs: the rescue grants are found in its records, the
+	 * control socket's audit log goes to its log dir. NULL: no control
+	 * socket. */
+	const struct host_dirs *dirs;
+	const struct env_view *env; /* to scan the other instances */
 };
 
 /* Runs until the gateway is stopped or given up on; returns the exit code.

@@ -19,7 +19,7 @@ static int spawn_run(struct sup *s, enum run_kind kind)
 	char buf[SANDBOX_ERROR_MSG_MAX + 128];
 	int rc;
 
-	rc = plan_build(l->inst, &l->popt, kind == RUN_DOCTOR ? l->doctor_argv : l->argv, &s->sb,
+	rc = plan_build(&s->inst, &l->popt, kind == RUN_DOCTOR ? l->doctor_argv : s->argv, &s->sb,
 			&err);
 	/* The host does not change between runs: its warnings (limits off,
 	 * no Landlock network rules) were said at the first start. */
@@ -60,7 +60,7 @@ void sup_start_gateway(struct sup *s)
 	sup_say(s,
 		"gateway started (sandbox pid %ld, gateway pid %ld), waiting for "
 		"http://127.0.0.1:%u/startupz",
-		(long)s->st->init_pid, (long)s->st->child_pid, s->o->port);
+		(long)s->st->init_pid, (long)s->st->child_pid, s->port);
 	detach_say_progress(s->notify_fd, "startupz");
 	sd_notifyf(s->o->sd, "STATUS=starting the gateway");
 	/* Until the first start the grace counts from the launch, so a
@@ -258,13 +258,13 @@ void sup_on_started(struct sup *s, const struct health_report *r)
 	sup_clear_progress(s);
 	sup_say(s,
 		"gateway started on http://127.0.0.1:%u after %.1f s (gateway pid %ld)%s; %s%s%s",
-		s->o->port, (double)(now - s->run_start_ms) / 1000.0, (long)s->st->child_pid,
+		s->port, (double)(now - s->run_start_ms) / 1000.0, (long)s->st->child_pid,
 		v->startup_fallback ? " (no /startupz: judged by /healthz)" : "",
 		v->ready == 1 ? "ready" : "not ready yet", v->failing[0] ? ", failing: " : "",
 		v->failing);
 	detach_say_started(s->notify_fd, now - s->run_start_ms);
 	sup_close_notify(s);
-	sd_notifyf(s->o->sd, "READY=1\nSTATUS=gateway %s on port %u", health_word(v), s->o->port);
+	sd_notifyf(s->o->sd, "READY=1\nSTATUS=gateway %s on port %u", health_word(v), s->port);
 	if (s->o->liveness_interval_s > 0)
 		s->check_at = now + s->o->liveness_interval_s * 1000LL;
 }

@@ -150,6 +150,39 @@ static int doctor(int argc, char **argv)
 	return 0;
 }
 
+/* The config as upstream would find it (NULL: none). */
+static char *read_config(void)
+{
+	const char *path = getenv("OPENCLAW_CONFIG_PATH");
+	static char buf[65536];
+	FILE *f = path ? fopen(path, "r") : NULL;
+	size_t n;
+
+	if (!f)
+		return NULL;
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	return buf;
+}
+
+/* `fake_gateway config validate --json`, as upstream answers it: a key
+ * "fakeInvalid" anywhere is an unknown key. */
+static int config_validate(void)
+{
+	const char *text = read_config();
+
+	log_line("config validate %s", getenv("OPENCLAW_CONFIG_PATH"));
+	if (text && strstr(text, "\"fakeInvalid\"")) {
+		printf("{\"valid\":false,\"issues\":[{\"path\":\"fakeInvalid\",\"message\":"
+		       "\"Unrecognized key\"}]}\n");
+		return 1;
+	}
+	printf("{\"valid\":true,\"path\":\"%s\",\"warnings\":[]}\n",
+	       getenv("OPENCLAW_CONFIG_PATH"));
+	return 0;
+}
+
 static bool config_fixed(void)
 {
 	char path[4096];
@@ -251,6 +284,15 @@ int main(int argc, char **argv)
 		mode = "run";
 	if (argc > 1 && strcmp(argv[1], "doctor") == 0)
 		return doctor(argc, argv);
+	if (argc > 2 && strcmp(argv[1], "config") == 0 && strcmp(argv[2], "validate") == 0)
+		return config_validate();
+	/* Like upstream on a config it cannot load: exit 78. */
+	const char *cfg = read_config();
+	if (cfg && strstr(cfg, "\"fakeBroken\"")) {
+		log_line("exit config%s", "");
+		fprintf(stderr, "fake-gateway: Config invalid: fakeBroken: Unrecognized key\n");
+		return 78;
+	}
 	if (strcmp(mode, "exit78") == 0 && config_fixed())
 		mode = "run";
 	for (int i = 1; i + 1 < argc; i++)

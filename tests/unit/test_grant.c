@@ -87,7 +87,7 @@ Test(grant, pins_round_trip_and_absent_list)
 	cr_assert_eq(out.n_rescues, 1);
 	cr_assert_str_eq(out.rescues[0].profile, "main");
 	cr_assert_str_eq(out.rescues[0].state_dir, "/s/main");
-	cr_assert_eq(out.rescues[0].items, GRANT_ALL);
+	cr_assert_eq(out.rescues[0].items, GRANT_BASE, "no workspace recorded: none granted");
 	cJSON_Delete(j);
 }
 
