@@ -55,6 +55,17 @@ static int add_one(const struct env_view *env, const struct instance *self, cons
 	}
 	rc = grant_list_set(pins->rescues, &pins->n_rescues, name, target.profile.state_dir, items,
 			    err);
+	/* The workspace as the target's setup pinned (and checked) it. */
+	for (size_t i = 0; rc >= 0 && i < pins->n_rescues; i++) {
+		struct grant *g = &pins->rescues[i];
+
+		if (strcmp(g->state_dir, target.profile.state_dir) != 0 ||
+		    !(g->items & GRANT_WORKSPACE) ||
+		    strcmp(g->workspace, target.pins.workspace) == 0)
+			continue;
+		snprintf(g->workspace, sizeof(g->workspace), "%s", target.pins.workspace);
+		rc = 1;
+	}
 	instance_release(&target);
 	if (rc > 0)
 		*changed = true;

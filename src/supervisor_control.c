@@ -87,6 +87,11 @@ static void audit(struct sup *s, pid_t pid, uid_t uid, const char *who, const ch
 
 /* ---- answers --------------------------------------------------------------- */
 
+/* Says why and hangs up without losing the answer: a close with the
+ * peer's request still unread would reset the connection, and the peer
+ * would read ECONNRESET instead. */
+static void refuse_and_close(int fd, cJSON *o);
+
 static void send_json(int fd, cJSON *o)
 {
 	char *text = cJSON_PrintUnformatted(o);
@@ -136,6 +141,17 @@ static char *log_tail(const char *path, int lines, size_t max)
 			break;
 	memmove(buf, p, strlen(p) + 1);
 	return buf;
+}
+
+static void refuse_and_close(int fd, cJSON *o)
+{
+	char buf[4096];
+
+	send_json(fd, o);
+	shutdown(fd, SHUT_RDWR);
+	while (recv(fd, buf, sizeof(buf), MSG_DONTWAIT) > 0)
+		;
+	close(fd);
 }
 
 static bool failed_phase(enum runtime_phase ph)
@@ -307,14 +323,12 @@ static void on_connect(struct sup *s, const struct ctl_listener *l)
 			 "refused: uid %u is not the account of %s's sandbox (uid %u)",
 			 (unsigned)cred.uid, l->who.label, (unsigned)l->who.uid);
 		audit(s, cred.pid, cred.uid, "no grant", "connect", why);
-		send_json(fd, ctl_answer(false, why));
-		close(fd);
+		refuse_and_close(fd, ctl_answer(false, why));
 		return;
 	}
 	if (s->ctl.n_c >= CTL_CLIENTS_MAX) {
 		audit(s, cred.pid, cred.uid, l->who.label, "connect", "refused: too many clients");
-		send_json(fd, ctl_answer(false, "too many rescuers connected: try again"));
-		close(fd);
+		refuse_and_close(fd, ctl_answer(false, "too many rescuers connected: try again"));
 		return;
 	}
 	s->ctl.c[s->ctl.n_c++] =
