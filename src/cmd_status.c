@@ -7,8 +7,8 @@
 #include <string.h>
 
 #include "cli.h"
-#include "port_probe.h"
 #include "gateway_status.h"
+#include "port_probe.h"
 #include "registry.h"
 #include "rescue.h"
 

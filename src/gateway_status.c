@@ -2,6 +2,8 @@
  * gateway_status.h). */
 #include "gateway_status.h"
 
+#include "port_probe.h"
+
 #include <stdio.h>
 #include <string.h>
 
@@ -344,9 +346,16 @@ void gateway_view_print(FILE *out, const struct instance *inst, const struct gat
 			v->health.v.failing[0] ? v->health.v.failing : "/readyz says not ready");
 	fputc('\n', out);
 	fprintf(out, "  pids     supervisor %ld", (long)gateway_view_supervisor_pid(v));
-	if (v->st.init_pid)
+	if (v->st.init_pid) {
+		pid_t listener = port_listener_in_tree(v->port, v->st.init_pid);
+
 		fprintf(out, ", sandbox %ld, gateway %ld", (long)v->st.init_pid,
 			(long)v->st.child_pid);
+		/* The process `ss -ltnp` shows on the port, when it is not the
+		 * gateway's first process itself. */
+		if (listener > 0 && listener != v->st.child_pid)
+			fprintf(out, ", listening on %u: %ld", v->port, (long)listener);
+	}
 	fputc('\n', out);
 	runtime_format_duration(gateway_view_uptime(v), up, sizeof(up));
 	fprintf(out, "  uptime   %s, restarts %u", up, v->st.restarts);
