@@ -424,6 +424,11 @@ cJSON *ctl_config_apply(struct sup *s, const struct rescuer *who, bool apply)
 	if (!out || grant_dir_of(s, who, dir, sizeof(dir), &err) < 0 ||
 	    read_candidate(dir, &data, &len, &err) < 0)
 		return ctl_answer(false, out ? err_text(&err, buf, sizeof(buf)) : "out of memory");
+	/* Included files live beside the target's config, out of the
+	 * rescuer's reach: such a config is edited on the host. */
+	if (strstr(data, "$include"))
+		return refuse("the copy uses $include, whose files the rescuer cannot see: edit "
+			      "this config on the host");
 	if (json5_parse(data, len, RESCUE_CONFIG_DIR "/" CANDIDATE_NAME, &cand, &err) < 0)
 		return refuse("does not parse: %s", err_text(&err, buf, sizeof(buf)));
 	r = check_ports(s, cand, &ports);
