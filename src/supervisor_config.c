@@ -70,6 +70,40 @@ static int grant_dir_of(const struct sup *s, const struct rescuer *who, char *di
 				len, err);
 }
 
+static int open_config_dir(const struct profile *p, ocr_error *err);
+
+/* The target's config, as the payload left it: through its directory
+ * opened without links below the state dir, regular, one name, bounded.
+ * Its bytes go to another sandbox, so nothing else may be read here. */
+static int read_target_config(const struct profile *p, char **data, size_t *len,
+			      ocr_error *err)
+{
+	cleanup_close int dir = open_config_dir(p, err);
+	cleanup_close int fd = -1;
+	struct stat st;
+	ssize_t n;
+
+	if (dir < 0)
+		return -1;
+	fd = trust_open_beneath(dir, strrchr(p->config_path, '/') + 1, O_RDONLY | O_NONBLOCK, 0);
+	if (fd < 0)
+		return err_set(err, errno, "open %s (no links)", p->config_path);
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_nlink != 1 ||
+	    st.st_size > (off_t)READ_FILE_MAX)
+		return err_set(err, EINVAL,
+			       "%s is not a regular file of one name and at most 1 MiB",
+			       p->config_path);
+	*data = malloc((size_t)st.st_size + 1);
+	if (!*data)
+		return err_set(err, ENOMEM, "read %s", p->config_path);
+	n = read(fd, *data, (size_t)st.st_size);
+	if (n < 0)
+		return err_set(err, errno, "read %s", p->config_path);
+	(*data)[n] = '\0';
+	*len = (size_t)n;
+	return 0;
+}
+
 cJSON *ctl_config_read(struct sup *s, const struct rescuer *who)
 {
 	const struct profile *p = &ctl_target(s)->profile;
@@ -81,7 +115,7 @@ cJSON *ctl_config_read(struct sup *s, const struct rescuer *who)
 	cJSON *o;
 
 	if (grant_dir_of(s, who, dir, sizeof(dir), &err) < 0 ||
-	    read_whole_file(p->config_path, &data, &len, &err) < 0)
+	    read_target_config(p, &data, &len, &err) < 0)
 		return ctl_answer(false, err_text(&err, buf, sizeof(buf)));
 	snprintf(path, sizeof(path), "%s/" RESCUE_CONFIG_DIR "/" CANDIDATE_NAME, dir);
 	{

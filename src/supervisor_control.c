@@ -75,9 +75,16 @@ static void audit(struct sup *s, pid_t pid, uid_t uid, const char *who, const ch
 	close(dir);
 	if (fd < 0)
 		return;
+	/* Only a file of one name that is a file: a hard link planted by the
+	 * payload must never get our write, let alone our chown. */
+	struct stat st;
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_nlink != 1) {
+		close(fd);
+		return;
+	}
 	/* Root made it: it must be the sandbox's, or `gateway` finds a
 	 * foreign file in the state dir. */
-	if (geteuid() == 0 && inst->pins.has_ids)
+	if (geteuid() == 0 && inst->pins.has_ids && st.st_uid != inst->pins.uid)
 		if (fchown(fd, inst->pins.uid, inst->pins.gid) < 0)
 			sup_say(s, "warning: chown %s/" AUDIT_NAME ": %s", inst->profile.state_dir,
 				strerror(errno));

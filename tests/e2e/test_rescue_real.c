@@ -58,20 +58,27 @@ Test(rescue_real, rescue_repairs_main_with_upstreams_tools, .timeout = 1100)
 	run_result_free(&r);
 	cr_assert_eq(gw_wait_status(&g, 3, 30), 3, "main is not held after its exit 78");
 
-	/* The rescue bot's shell, in its own sandbox. */
-	cr_assert_eq(
-	    gw_ocr(&g, &r, "--profile", "rescue", "exec", "--env", "ASAN_OPTIONS=detect_leaks=0",
-		   "--gateway-prefix", prefix, "--", "sh", "-c",
-		   "openclaw-run --profile main status; echo status=$?; "
-		   "C=$(openclaw-run --profile main config pull) || exit 10; "
-		   "OPENCLAW_CONFIG_PATH=$C openclaw config validate --json; echo validate=$?; "
-		   "OPENCLAW_CONFIG_PATH=$C openclaw config set gateway.bind loopback || exit 11; "
-		   "OPENCLAW_CONFIG_PATH=$C openclaw config get gateway.bind || exit 12; "
-		   "OPENCLAW_CONFIG_PATH=$C openclaw doctor --lint; echo lint=$?; "
-		   "openclaw-run --profile main config apply || exit 13; "
-		   "openclaw-run --profile main status",
-		   NULL),
-	    0);
+	/* The rescue bot's shell, in its own sandbox. Upstream's tools refuse
+	 * to write an invalid config ("fix the value by hand"): the value is
+	 * fixed by hand, the rest with upstream's tools, moving main too. */
+	char script[2048];
+	snprintf(
+	    script, sizeof(script),
+	    "openclaw-run --profile main status; echo status=$?; "
+	    "C=$(openclaw-run --profile main config pull) || exit 10; "
+	    "OPENCLAW_CONFIG_PATH=$C openclaw config validate --json; echo validate=$?; "
+	    "sed -i 's/\"everywhere\"/\"loopback\"/' $C; "
+	    "OPENCLAW_CONFIG_PATH=$C openclaw config validate --json || exit 11; "
+	    "OPENCLAW_CONFIG_PATH=$C openclaw config set gateway.port %u --strict-json || exit 12; "
+	    "OPENCLAW_CONFIG_PATH=$C openclaw config get gateway.bind || exit 13; "
+	    "OPENCLAW_CONFIG_PATH=$C openclaw doctor --lint; echo lint=$?; "
+	    "openclaw-run --profile main config apply || exit 14; "
+	    "openclaw-run --profile main status",
+	    g.base + 240);
+	cr_assert_eq(gw_ocr(&g, &r, "--profile", "rescue", "exec", "--env",
+			    "ASAN_OPTIONS=detect_leaks=0", "--gateway-prefix", prefix, "--", "sh",
+			    "-c", script, NULL),
+		     0);
 	cr_assert_eq(r.exit_code, 0, "%s%s", r.out, r.err);
 	/* status said why: the held state and upstream's own message. */
 	cr_assert(strstr(r.out, "last exit 78") && strstr(r.out, "gateway.bind"), "%s", r.out);
@@ -79,9 +86,15 @@ Test(rescue_real, rescue_repairs_main_with_upstreams_tools, .timeout = 1100)
 		  r.err);
 	run_result_free(&r);
 	cr_assert_eq(gw_wait_status(&g, 0, 120), 0, "main did not come back healthy");
+	cJSON *st = gw_status_json(&g, NULL);
+	cr_assert_eq(gw_json_num(cJSON_GetObjectItem(st, "ports"), "base"), g.base + 240);
+	cJSON_Delete(st);
 	/* The repaired config is main's, the broken one its .bak. */
 	char *now = read_text_file(path);
 	cr_assert(now && strstr(now, "loopback") && !strstr(now, "everywhere"), "%s", now);
+	cr_assert_eq(gw_ocr(&g, &r, "check", NULL), 0);
+	cr_assert(!strstr(r.out, "drift"), "%s", r.out);
+	run_result_free(&r);
 	snprintf(path, sizeof(path), "%s/openclaw.json.bak", g.state_dir);
 	char *bak = read_text_file(path);
 	cr_assert(bak && strstr(bak, "everywhere"), "%s", bak);
