@@ -27,7 +27,34 @@ static void start(struct gw *g, const char *profile, const char *prefix)
 	run_result_free(&r);
 }
 
-Test(rescue_real, rescue_repairs_main_with_upstreams_tools, .timeout = 1100)
+/* A shell in rescue's sandbox: upstream's CLI starts slowly on a loaded
+ * box (doctor --lint alone can take minutes), past gw_ocr's 180 s. */
+static int rescue_shell(struct gw *g, const char *prefix, const char *script, struct run_result *r)
+{
+	char *envp[] = {(char *)"PATH=/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin",
+			g->home_env,
+			g->runtime_env,
+			g->records_env,
+			(char *)"ASAN_OPTIONS=detect_leaks=0",
+			NULL};
+	char *argv[] = {(char *)OCR_BIN,
+			(char *)"--profile",
+			(char *)"rescue",
+			(char *)"exec",
+			(char *)"--env",
+			(char *)"ASAN_OPTIONS=detect_leaks=0",
+			(char *)"--gateway-prefix",
+			(char *)prefix,
+			(char *)"--",
+			(char *)"sh",
+			(char *)"-c",
+			(char *)script,
+			NULL};
+
+	return run_argv(r, envp, argv, 900);
+}
+
+Test(rescue_real, rescue_repairs_main_with_upstreams_tools, .timeout = 1800)
 {
 	char prefix[PATH_MAX], path[PATH_MAX + 32];
 	struct run_result r;
@@ -38,6 +65,7 @@ Test(rescue_real, rescue_repairs_main_with_upstreams_tools, .timeout = 1100)
 	cr_assert(installed(prefix, sizeof(prefix)), "openclaw is not installed");
 	gw_init(&g, "main");
 	g.also_stop = "rescue";
+	gw_sync(&g); /* the suite's .fini stops rescue too */
 	gw_setup_profile(&g, "rescue", g.base + 120);
 	cr_assert_eq(gw_ocr(&g, &r, "--profile", "rescue", "setup", "--rescues", "main", NULL), 0);
 	cr_assert_eq(r.exit_code, 0, "%s%s", r.out, r.err);
@@ -75,10 +103,7 @@ Test(rescue_real, rescue_repairs_main_with_upstreams_tools, .timeout = 1100)
 	    "openclaw-run --profile main config apply || exit 14; "
 	    "openclaw-run --profile main status",
 	    g.base + 240);
-	cr_assert_eq(gw_ocr(&g, &r, "--profile", "rescue", "exec", "--env",
-			    "ASAN_OPTIONS=detect_leaks=0", "--gateway-prefix", prefix, "--", "sh",
-			    "-c", script, NULL),
-		     0);
+	cr_assert_eq(rescue_shell(&g, prefix, script, &r), 0);
 	cr_assert_eq(r.exit_code, 0, "%s%s", r.out, r.err);
 	/* status said why: the held state and upstream's own message. */
 	cr_assert(strstr(r.out, "last exit 78") && strstr(r.out, "gateway.bind"), "%s", r.out);
