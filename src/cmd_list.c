@@ -13,7 +13,8 @@ static void usage(FILE *out)
 	      "\n"
 	      "List every instance of the user (all ~/.openclaw* state dirs and the ones\n"
 	      "registered by setup) with its base port, state, health, supervisor pid and\n"
-	      "uptime. Running gateways are asked /healthz and /readyz.\n",
+	      "uptime. Running gateways are asked upstream's three probes: live (/healthz),\n"
+	      "started (/startupz), ready (/readyz, with what is failing).\n",
 	      out);
 }
 
@@ -28,6 +29,14 @@ static void usage_cells(const struct sandbox_usage *u, char *mem, size_t mem_len
 	if (u->pids)
 		snprintf(pids, pids_len, u->pids_max ? "%llu/%llu" : "%llu",
 			 (unsigned long long)u->pids_current, (unsigned long long)u->pids_max);
+}
+
+/* One of the three probes, asked now: yes, no, or - (not asked). */
+static const char *probe_word(const struct gateway_view *v, int verdict)
+{
+	if (!v->probed || verdict < 0)
+		return "-";
+	return verdict ? "yes" : "no";
 }
 
 int cmd_list(const struct cli_context *ctx, int argc, char **argv)
@@ -50,8 +59,9 @@ int cmd_list(const struct cli_context *ctx, int argc, char **argv)
 	if (json)
 		arr = cJSON_CreateArray();
 	else
-		printf("%-20s %-6s %-11s %-10s %-8s %-8s %-17s %s\n", "PROFILE", "PORT", "STATE",
-		       "HEALTH", "PID", "UPTIME", "MEMORY", "PIDS");
+		printf("%-20s %-6s %-11s %-10s %-4s %-7s %-5s %-8s %-8s %-17s %-10s %s\n",
+		       "PROFILE", "PORT", "STATE", "HEALTH", "LIVE", "STARTED", "READY", "PID",
+		       "UPTIME", "MEMORY", "PIDS", "FAILING");
 	for (size_t i = 0; i < set.n; i++) {
 		const struct instance *inst = &set.items[i];
 		struct gateway_view v;
@@ -78,8 +88,11 @@ int cmd_list(const struct cli_context *ctx, int argc, char **argv)
 				runtime_format_duration(gateway_view_uptime(&v), up, sizeof(up));
 		}
 		usage_cells(&v.usage, mem, sizeof(mem), pids, sizeof(pids));
-		printf("%-20s %-6u %-11s %-10s %-8s %-8s %-17s %s\n", profile_label(&inst->profile),
-		       v.port, gateway_view_state(&v), gateway_view_health(&v), pid, up, mem, pids);
+		printf("%-20s %-6u %-11s %-10s %-4s %-7s %-5s %-8s %-8s %-17s %-10s %s\n",
+		       profile_label(&inst->profile), v.port, gateway_view_state(&v),
+		       gateway_view_health(&v), probe_word(&v, v.health.v.live),
+		       probe_word(&v, v.health.v.started), probe_word(&v, v.health.v.ready), pid,
+		       up, mem, pids, v.probed && v.health.v.failing[0] ? v.health.v.failing : "-");
 	}
 	for (size_t i = 0; !json && i < set.n; i++) {
 		const struct instance *inst = &set.items[i];

@@ -278,8 +278,12 @@ void sup_on_check(struct sup *s, const struct health_report *r, const char *no_r
 		s->st->health = *r;
 		snprintf(why, sizeof(why), "/healthz: %s", r->error);
 	} else {
+		/* No answer at all is a failed check, stamped now. */
 		snprintf(why, sizeof(why), "%s", no_report);
-		s->st->health.v.live = 0;
+		memset(&s->st->health, 0, sizeof(s->st->health));
+		s->st->health.at_ms = (int64_t)runtime_now_unix() * 1000;
+		s->st->health.v = (struct health_verdict){.live = 0, .started = -1, .ready = -1};
+		snprintf(s->st->health.error, sizeof(s->st->health.error), "%s", no_report);
 	}
 	if (liveness_record(&s->live, live)) {
 		s->st->liveness_failures = (unsigned)s->live.failures;
