@@ -125,6 +125,15 @@ Test(runtime, state_file_round_trip)
 	st.last_exit = 137;
 	st.started_at = 1700000000;
 	st.phase = PHASE_CRASH_LOOP;
+	/* The watchdog's latest check travels with its time. */
+	st.health.at_ms = 1700000000123LL;
+	st.health.v = (struct health_verdict){.live = 1, .started = 1, .ready = 0};
+	snprintf(st.health.v.failing, sizeof(st.health.v.failing), "telegram, discord");
+	st.health.readyz = (struct probe_result){503, 1.25};
+	st.liveness_failures = 2;
+	st.liveness_interval_s = 30;
+	st.liveness_failures_max = 4;
+	snprintf(st.last_restart_reason, sizeof(st.last_restart_reason), "not live");
 	cr_assert_eq(runtime_state_write(&rp, &st, &err), 0, "%s", err.msg);
 	cr_assert_eq(runtime_state_read(&rp, &back, &found, &err), 0);
 	cr_assert(found);
@@ -136,6 +145,15 @@ Test(runtime, state_file_round_trip)
 	cr_assert_eq(back.last_exit, 137);
 	cr_assert_eq(back.started_at, 1700000000);
 	cr_assert_eq(back.phase, PHASE_CRASH_LOOP);
+	cr_assert_eq(back.health.at_ms, 1700000000123LL);
+	cr_assert_eq(back.health.v.live, 1);
+	cr_assert_eq(back.health.v.ready, 0);
+	cr_assert_str_eq(back.health.v.failing, "telegram, discord");
+	cr_assert_eq(back.health.readyz.status, 503);
+	cr_assert_eq(back.liveness_failures, 2);
+	cr_assert_eq(back.liveness_interval_s, 30);
+	cr_assert_eq(back.liveness_failures_max, 4);
+	cr_assert_str_eq(back.last_restart_reason, "not live");
 	unlink(rp.state);
 	rmdir(dir);
 }
