@@ -367,12 +367,47 @@ static int reread(struct config_text *t, const char *dotted, const cJSON *value,
 	return 0;
 }
 
+/* The deepest object on DOTTED's way that exists (*node) and the part of
+ * the path still missing below it (*rest), or the value itself (*rest NULL). */
+static int walk(const struct config_text *t, const cJSON *root, const char *dotted,
+		const cJSON **node, const char **rest, ocr_error *err)
+{
+	const char *s = dotted;
+
+	*node = root;
+	for (;;) {
+		char key[256];
+		const char *dot = strchr(s, '.');
+		size_t n = dot ? (size_t)(dot - s) : strlen(s);
+		const cJSON *child;
+
+		if (n == 0 || n >= sizeof(key))
+			return err_set(err, EINVAL, "config key \"%s\": bad path", dotted);
+		snprintf(key, sizeof(key), "%.*s", (int)n, s);
+		child = cJSON_GetObjectItemCaseSensitive(*node, key);
+		if (!child) {
+			*rest = s;
+			return 0;
+		}
+		if (!dot) {
+			*node = child;
+			*rest = NULL;
+			return 0;
+		}
+		if (!cJSON_IsObject(child))
+			return err_set(err, 0, "%s: config key %s: %.*s is not an object",
+				       t->origin, dotted, (int)(dot - dotted), dotted);
+		*node = child;
+		s = dot + 1;
+	}
+}
+
 int config_text_set(struct config_text *t, const char *dotted, const cJSON *value, bool replace,
 		    bool *changed, ocr_error *err)
 {
 	struct parsed p;
 	const cJSON *node;
-	const char *s = dotted;
+	const char *s;
 	char *saved;
 	size_t saved_len;
 	int rc = 0;
@@ -383,33 +418,9 @@ int config_text_set(struct config_text *t, const char *dotted, const cJSON *valu
 		return 0;
 	if (parse(t, &p, err) < 0)
 		return -1;
-	node = p.root;
-	for (;;) {
-		char key[256];
-		const char *dot = strchr(s, '.');
-		size_t n = dot ? (size_t)(dot - s) : strlen(s);
-		const cJSON *child;
-
-		if (n == 0 || n >= sizeof(key)) {
-			parsed_release(&p);
-			return err_set(err, EINVAL, "config key \"%s\": bad path", dotted);
-		}
-		snprintf(key, sizeof(key), "%.*s", (int)n, s);
-		child = cJSON_GetObjectItemCaseSensitive(node, key);
-		if (!child)
-			break;
-		if (!dot) {
-			node = child;
-			s = NULL;
-			break;
-		}
-		if (!cJSON_IsObject(child)) {
-			parsed_release(&p);
-			return err_set(err, 0, "%s: config key %s: %.*s is not an object",
-				       t->origin, dotted, (int)(dot - dotted), dotted);
-		}
-		node = child;
-		s = dot + 1;
+	if (walk(t, p.root, dotted, &node, &s, err) < 0) {
+		parsed_release(&p);
+		return -1;
 	}
 	saved = t->text;
 	saved_len = t->len;
