@@ -324,7 +324,7 @@ static int upstream_validate(struct sup *s, const char *staged, char *out, size_
 {
 	const struct supervisor_launch *l = &s->o->launch;
 	struct plan_options popt = l->popt;
-	char *argv[16], env_cfg[PATH_MAX + 32];
+	char *argv[16], env_cfg[PATH_MAX + 64];
 	const char *binds[l->popt.n_ro_binds + 1];
 	char *env[l->popt.n_extra_env + 1];
 	struct sandbox *sb = NULL;
