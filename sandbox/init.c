@@ -18,6 +18,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
@@ -98,6 +99,13 @@ __attribute__((noreturn)) static void payload_main(struct sandbox *sb,
 	sigprocmask(SIG_SETMASK, &none, NULL);
 	/* The kernel stamps this message with our pid as the launcher sees it. */
 	sb_send_type(a->status_fd, SB_MSG_HELLO);
+	/* Its own session, with the sandbox's terminal (init made it our fd 0)
+	 * as controlling terminal: the line discipline then sends it Ctrl-C's
+	 * SIGINT and the window's SIGWINCH. */
+	if (sb->ctty && (setsid() < 0 || ioctl(0, TIOCSCTTY, 0) < 0)) {
+		sandbox_error_set(&err, errno, "sandbox: controlling terminal");
+		child_fail(a->status_fd, &err);
+	}
 
 	if (chdir(sb->cwd ? sb->cwd : "/") < 0) {
 		sandbox_error_set(&err, errno, "sandbox: chdir %s", sb->cwd);
@@ -197,8 +205,16 @@ void sb_init_main(struct sandbox *sb, const struct sb_child_args *a)
 	prctl(PR_SET_NAME, "sandbox-init", 0, 0, 0);
 	/* Leave the launcher's session: keystrokes' signals go to the launcher,
 	 * which forwards them once, and the payload gets no controlling tty to
-	 * push input into (TIOCSTI). */
+	 * push input into (TIOCSTI). The stdio the caller gave in place of its
+	 * own (a terminal of the sandbox's, pipes) is taken here, by init too:
+	 * then nothing in the sandbox holds what the caller replaced. */
 	setsid();
+	for (int i = 0; i < 3; i++) {
+		if (sb->stdio[i] >= 0 && dup2(sb->stdio[i], i) < 0) {
+			sandbox_error_set(&err, errno, "sandbox: stdio fd %d", i);
+			child_fail(a->status_fd, &err);
+		}
+	}
 	/* Whatever the caller leaked to us must not reach the payload. */
 	syscall(SYS_close_range, 3U, ~0U, CLOSE_RANGE_CLOEXEC);
 

@@ -3,6 +3,7 @@
 #include "sandbox_internal.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -18,6 +19,7 @@ struct sandbox *sandbox_new(void)
 	sb->warning_fd = 2;
 	sb->pidfd = -1;
 	sb->init_pid = -1;
+	sb->stdio[0] = sb->stdio[1] = sb->stdio[2] = -1;
 	return sb;
 }
 
@@ -34,6 +36,7 @@ void sandbox_free(struct sandbox *sb)
 		return;
 	if (sb->pidfd >= 0)
 		close(sb->pidfd);
+	sb_stdio_release(sb);
 	sb_mounts_release(sb);
 	free_strv(sb->argv);
 	free_strv(sb->envp);
@@ -250,6 +253,37 @@ int sandbox_set_rlimit(struct sandbox *sb, int resource, rlim_t soft, rlim_t har
 void sandbox_set_limits(struct sandbox *sb, const struct sandbox_limits *limits)
 {
 	sb->limits = *limits;
+}
+
+void sb_stdio_release(struct sandbox *sb)
+{
+	for (int i = 0; i < 3; i++) {
+		if (sb->stdio[i] >= 0)
+			close(sb->stdio[i]);
+		sb->stdio[i] = -1;
+	}
+}
+
+int sandbox_set_stdio(struct sandbox *sb, const int fds[3], bool ctty, struct sandbox_error *err)
+{
+	int copy[3] = {-1, -1, -1};
+
+	if (ctty && (fds[0] < 0 || !isatty(fds[0])))
+		return sandbox_error_set(err, ENOTTY, "sandbox: stdin is no terminal to control");
+	for (int i = 0; i < 3; i++) {
+		if (fds[i] >= 0 && (copy[i] = fcntl(fds[i], F_DUPFD_CLOEXEC, 3)) < 0) {
+			int e = errno;
+
+			for (int j = 0; j < i; j++)
+				if (copy[j] >= 0)
+					close(copy[j]);
+			return sandbox_error_set(err, e, "sandbox: stdio fd %d", fds[i]);
+		}
+	}
+	sb_stdio_release(sb);
+	memcpy(sb->stdio, copy, sizeof(copy));
+	sb->ctty = ctty;
+	return 0;
 }
 
 void sandbox_set_strict(struct sandbox *sb, bool strict)

@@ -157,6 +157,17 @@ void sandbox_usage_get(const struct sandbox *sb, struct sandbox_usage *u);
 int sandbox_usage_of(pid_t init_pid, const char *prefix, struct sandbox_usage *u,
 		     struct sandbox_error *err);
 
+/* The payload's stdin, stdout and stderr: FDS[i] (duplicated here) instead
+ * of the caller's fd i, -1 to inherit it. The sandbox's init takes them as
+ * its own stdio too, so a caller that replaces its terminal here never
+ * hands it to the sandbox. CTTY: FDS[0] is the slave side of a
+ * pseudo-terminal that becomes the controlling terminal of the payload's
+ * own session (job control, Ctrl-C's SIGINT and the window's SIGWINCH work
+ * inside). Without CTTY the payload has no controlling terminal: the
+ * sandbox's init starts a new session, so TIOCSTI cannot push input into a
+ * terminal it inherited. */
+int sandbox_set_stdio(struct sandbox *sb, const int fds[3], bool ctty, struct sandbox_error *err);
+
 /* Strict: a missing kernel feature (Landlock network rules, a cgroup
  * controller) is an error instead of a warning. */
 void sandbox_set_strict(struct sandbox *sb, bool strict);

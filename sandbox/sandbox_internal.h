@@ -96,6 +96,8 @@ struct sandbox {
 	struct sandbox_limits limits;
 	bool strict, want_ns_ids;
 	int warning_fd;
+	int stdio[3]; /* the payload's stdio (closed here once it runs), -1: inherited */
+	bool ctty;    /* stdio[0] becomes its controlling terminal */
 
 	/* Runtime state, set by sandbox_spawn(). */
 	bool root_launch; /* the launcher is root: host ids are used, groups dropped */
@@ -109,6 +111,9 @@ struct sandbox {
 	struct sandbox_usage final_usage;
 	struct sb_sys_view *sys_view;
 };
+
+/* Closes the plan's stdio fds (the sandbox holds its own once started). */
+void sb_stdio_release(struct sandbox *sb);
 
 /* Formats one warning line on sb->warning_fd. */
 void sb_warn(const struct sandbox *sb, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -195,6 +195,9 @@ out:
 		close(sync_pipe[1]);
 	sb_mounts_release(sb);
 	sb_bpf_release(&bpf);
+	/* The sandbox holds them now: ours would keep the caller's end of a
+	 * pipe or terminal from seeing the end. */
+	sb_stdio_release(sb);
 	return rc;
 }
 

@@ -1,8 +1,9 @@
 /* `openclaw-run [--profile NAME] exec [OPTIONS] -- CMD [ARGS...]`: run any
  * command in the profile's sandbox; the launcher stays as the parent,
  * forwards termination signals and exits with the command's status (128+N
- * when it was killed by signal N). Keeps to libc + sandbox/: no libcurl on
- * this path, start-up time is the product here. */
+ * when it was killed by signal N). With a terminal on stdin, the command
+ * gets a pseudo-terminal of its own (exec_tty.h). Keeps to libc + sandbox/:
+ * no libcurl on this path, start-up time is the product here. */
 #include <errno.h>
 #include <getopt.h>
 #include <signal.h>
@@ -12,6 +13,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "exec_io.h"
 #include "gateway_env.h"
 #include "plan.h"
 #include "resources.h"
@@ -43,10 +45,18 @@ static void usage(FILE *out)
 	    "  --port N               the port block's base (as for gateway)\n"
 	    "  --seccomp-policy FILE  another seccomp policy file\n"
 	    "  --tmp-size SIZE        size of /tmp and of /dev/shm each (default 256M)\n"
-	    "  --strict               a missing kernel feature (Landlock net, cgroup v2) is an "
-	    "error\n"
+	    "  --strict               a missing kernel feature (Landlock net, a cgroup\n"
+	    "                         controller for the limits) is an error\n"
 	    "  --json-status          JSON status lines on stderr (child pid, namespaces, exit)\n"
 	    "  --json-status-fd N     the same on file descriptor N\n"
+	    "  --tty                  give CMD a terminal of its own even when stdin is none\n"
+	    "  --no-tty               no terminal even when stdin is one: pipes instead\n"
+	    "\n"
+	    "When stdin is a terminal, CMD gets a pseudo-terminal of its own as its\n"
+	    "controlling terminal (Ctrl-C, Ctrl-Z, arrow keys and window sizes work as\n"
+	    "in `podman exec -it`); ours is put in raw mode and restored at the end.\n"
+	    "Our terminal is never handed to the sandbox: without a pseudo-terminal,\n"
+	    "each of stdin, stdout and stderr that is one is relayed through a pipe.\n"
 	    "\n"
 	    "Exit status: the command's, 128+N if it was killed by signal N, 1 if the\n"
 	    "sandbox could not be set up, 2 on bad usage.\n",
@@ -60,6 +70,7 @@ struct exec_args {
 	const char *gateway_prefix;
 	unsigned port;
 	int json_fd; /* -1: none */
+	int tty;     /* 1 --tty, 0 --no-tty, -1 when stdin is a terminal */
 };
 
 static int parse(int argc, char **argv, struct exec_args *a)
@@ -77,6 +88,8 @@ static int parse(int argc, char **argv, struct exec_args *a)
 	    {"strict", no_argument, NULL, 'S'},
 	    {"json-status", no_argument, NULL, 'j'},
 	    {"json-status-fd", required_argument, NULL, 'J'},
+	    {"tty", no_argument, NULL, 'Y'},
+	    {"no-tty", no_argument, NULL, 'y'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
@@ -136,6 +149,10 @@ static int parse(int argc, char **argv, struct exec_args *a)
 			break;
 		case 'j':
 			a->json_fd = 2;
+			break;
+		case 'Y':
+		case 'y':
+			a->tty = c == 'Y';
 			break;
 		case 'J':
 			v = strtol(optarg, &end, 10);
@@ -228,6 +245,26 @@ static int supervise(struct sandbox *sb, const sigset_t *set)
 	}
 }
 
+/* Relays the command's stdio (exec_io.h) until it ends. */
+static int run_relayed(struct exec_io *io, struct sandbox *sb, const sigset_t *set)
+{
+	ocr_error err = {0};
+	int code;
+
+	/* A caller that stops reading our stdout must not kill us raw. */
+	signal(SIGPIPE, SIG_IGN);
+	code = exec_io_relay(io, sb, set, &err);
+	if (code < 0) {
+		ocr_error ignored = {0};
+
+		err_print(&err);
+		sandbox_kill(sb, &ignored);
+		sandbox_wait(sb, 0, &code, &ignored);
+		return EXIT_FAIL;
+	}
+	return code;
+}
+
 /* A command that ended badly is told why when its cgroups' counters know:
  * an OOM kill or forks refused at the profile's limits. */
 static void explain_exit(const struct sandbox *sb, int code)
@@ -243,7 +280,8 @@ static void explain_exit(const struct sandbox *sb, int code)
 
 int cmd_exec(const struct cli_context *ctx, int argc, char **argv)
 {
-	struct exec_args a = {.json_fd = -1};
+	struct exec_args a = {.json_fd = -1, .tty = -1};
+	__attribute__((cleanup(exec_io_close))) struct exec_io io = EXEC_IO_INIT;
 	struct gateway_cmd tools = {0};
 	struct instance inst;
 	struct sandbox *sb = NULL;
@@ -292,10 +330,19 @@ int cmd_exec(const struct cli_context *ctx, int argc, char **argv)
 		err_print(&err);
 		return EXIT_FAIL;
 	}
+	if (a.tty < 0)
+		a.tty = isatty(STDIN_FILENO);
+	if (exec_io_open(&io, a.tty, sb, &err) < 0) {
+		err_print(&err);
+		sandbox_free(sb);
+		return EXIT_FAIL;
+	}
 	/* Blocked before the start, so none is lost: they are taken one at a
 	 * time by sigwaitinfo() and forwarded, SIGCHLD means the end. */
 	sigemptyset(&set);
 	sigaddset(&set, SIGCHLD);
+	if (a.tty)
+		sigaddset(&set, SIGWINCH);
 	for (size_t i = 0; i < sizeof(forwarded) / sizeof(forwarded[0]); i++)
 		sigaddset(&set, forwarded[i]);
 	sigprocmask(SIG_BLOCK, &set, &saved);
@@ -308,7 +355,7 @@ int cmd_exec(const struct cli_context *ctx, int argc, char **argv)
 	}
 	if (a.json_fd >= 0)
 		json_start(a.json_fd, &st);
-	rc = supervise(sb, &set);
+	rc = exec_io_relays(&io) ? run_relayed(&io, sb, &set) : supervise(sb, &set);
 	explain_exit(sb, rc);
 	if (a.json_fd >= 0)
 		dprintf(a.json_fd, "{\"exit-code\": %d}\n", rc);
