@@ -5,6 +5,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "text.h"
+
 /* The body as upstream's JSON object, or NULL (HTML, empty, truncated). */
 static cJSON *body_json(const struct health_answer *a)
 {
@@ -91,18 +93,6 @@ int health_ready(const struct health_answer *a, char *failing, size_t len)
 	rc = cJSON_IsTrue(ready) && a->status == 200;
 	cJSON_Delete(o);
 	return rc;
-}
-
-void text_defang(char *text, size_t len)
-{
-	unsigned char *u = (unsigned char *)text;
-
-	for (size_t i = 0; i < len; i++) {
-		if ((u[i] < 0x20 && u[i] != '\n' && u[i] != '\t') || u[i] == 0x7f)
-			u[i] = '?';
-		else if (u[i] == 0xc2 && i + 1 < len && u[i + 1] >= 0x80 && u[i + 1] <= 0x9f)
-			u[i] = u[i + 1] = '?'; /* a C1 control (U+0080..U+009F) in UTF-8 */
-	}
 }
 
 void health_judge(const struct health_answer *healthz, const struct health_answer *startupz,

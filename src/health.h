@@ -68,11 +68,4 @@ struct liveness {
 /* A check's outcome; returns true when the gateway must be restarted. */
 bool liveness_record(struct liveness *l, bool live);
 
-/* What the gateway says (its health answers, its output in the log) is the
- * payload's: before it reaches a person's terminal, control characters (C0
- * but newline and tab, DEL, UTF-8 C1) become '?', so it can neither retitle,
- * recolour, erase or overwrite lines nor send the terminal's query
- * sequences. In place. */
-void text_defang(char *text, size_t len);
-
 #endif

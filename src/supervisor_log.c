@@ -13,7 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "health.h"
+#include "text.h"
 #include "supervisor.h"
 
 struct supervisor_log {

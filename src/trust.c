@@ -2,6 +2,7 @@
 #include "trust.h"
 
 #include "mount_names.h"
+#include "text.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -476,6 +477,11 @@ static size_t drift_add(struct trust_drift *out, size_t max, size_t n, const cha
 		snprintf(out[n].config_value, sizeof(out[n].config_value), "%s", config_value);
 		snprintf(out[n].pinned_value, sizeof(out[n].pinned_value), "%s", pinned_value);
 		snprintf(out[n].fix, sizeof(out[n].fix), "%s", fix);
+		/* The key (browser.profiles.NAME...) and the value are the
+		 * payload's words, printed on a person's terminal. */
+		text_defang(out[n].key, strlen(out[n].key));
+		text_defang(out[n].config_value, strlen(out[n].config_value));
+		text_defang(out[n].fix, strlen(out[n].fix));
 	}
 	return n + 1;
 }
@@ -498,8 +504,12 @@ size_t trust_drift_find(const struct instance *inst, struct trust_drift *out, si
 		n = drift_add(out, max, n, "gateway.port", a, b, fix);
 	}
 	if (inst->config_workspace[0] && strcmp(inst->config_workspace, pin->workspace) != 0) {
+		char word[PATH_MAX];
+
+		/* A command a person may paste: the payload's path is one word. */
+		text_shell_quote(inst->config_workspace, word, sizeof(word));
 		snprintf(fix, sizeof(fix), "openclaw-run --profile %s setup --workspace %s", name,
-			 inst->config_workspace);
+			 word);
 		n = drift_add(out, max, n, "agents.defaults.workspace", inst->config_workspace,
 			      pin->workspace, fix);
 	}

@@ -221,3 +221,45 @@ BOTH_MODES(config, launcher_dirs_out_of_reach)
 		run_result_free(&r);
 	}
 }
+
+/* Own: the drift message shows the payload's words to a person, with "the
+ * one command that accepts it". A workspace and a browser profile name
+ * carrying terminal escapes and shell syntax: printed defanged, and the
+ * command quotes the path as one word. */
+BOTH_MODES(config, drift_message_carries_no_escapes_or_commands)
+{
+	const char *const cmds[][6] = {
+	    {"--profile", "a", "exec", "--", "/bin/true", NULL},
+	    {"--profile", "a", "check", NULL},
+	    {"--profile", "a", "gateway", "--gateway-cmd", "FAKE", NULL},
+	    {"--profile", "a", "status", NULL},
+	};
+	char json[512];
+	struct run_result r;
+
+	snprintf(json, sizeof(json),
+		 "{\"gateway\": {\"port\": %u}, \"agents\": {\"defaults\": {\"workspace\": "
+		 "\"/tmp/x; touch /tmp/ocr-pasted #\\u001b]0;PWN\\u0007\"}}, \"browser\": "
+		 "{\"profiles\": {\"x\\u001b[2K\\rOK\": {\"cdpPort\": %u}}}}",
+		 f->base_a, f->base_a + 300);
+	payload_writes_config(f, "a", json);
+	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
+		const char *args[6];
+
+		for (size_t j = 0; j < 6; j++)
+			args[j] =
+			    cmds[i][j] && strcmp(cmds[i][j], "FAKE") == 0 ? f->fake : cmds[i][j];
+		cr_assert_eq(afx_run(f, &r, 30, args), 0);
+		cr_expect(strstr(r.err, "agents.defaults.workspace") ||
+			      strstr(r.out, "agents.defaults.workspace"),
+			  "%s: no drift shown: %s%s", cmds[i][2], r.out, r.err);
+		cr_expect(!strpbrk(r.out, "\033\007\r") && !strpbrk(r.err, "\033\007\r"),
+			  "%s: a control character reached the terminal: %s%s", cmds[i][2], r.out,
+			  r.err);
+		cr_expect(!strstr(r.err, "--workspace /tmp/x; touch") &&
+			      !strstr(r.out, "--workspace /tmp/x; touch"),
+			  "%s: the fix command runs the payload's words: %s%s", cmds[i][2], r.out,
+			  r.err);
+		run_result_free(&r);
+	}
+}

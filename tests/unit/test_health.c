@@ -6,6 +6,7 @@
 
 #include "health.h"
 #include "probe.h"
+#include "text.h"
 
 static struct health_answer ans(int status, const char *body)
 {

