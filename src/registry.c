@@ -40,16 +40,18 @@ static int choose_base(struct instance *inst, const char *env_port, unsigned por
 		if (port_parse(env_port, &b->base, err) < 0)
 			return err_prefix(err, "OPENCLAW_GATEWAY_PORT");
 		b->origin = PORT_FROM_ENV;
-	} else if (cfg && !cJSON_IsNull(cfg)) {
+	} else if (cfg) {
 		double d = cfg->valuedouble;
 
-		if (!cJSON_IsNumber(cfg) || !isfinite(d) || d != floor(d))
-			return err_set(err, 0, "%s: gateway.port is not an integer",
+		/* The gateway's schema refuses the whole config then (null, a
+		 * string, a fraction, 0 or less), so it never starts on it. */
+		if (!cJSON_IsNumber(cfg) || !isfinite(d) || d != floor(d) || d < 1)
+			return err_set(err, 0,
+				       "%s: gateway.port is not an integer from 1 (the gateway "
+				       "refuses this config too)",
 				       inst->profile.config_path);
-		if (d > 0) {
-			b->base = d > 999999 ? 999999 : (unsigned)d;
-			b->origin = PORT_FROM_CONFIG;
-		}
+		b->base = d > 999999 ? 999999 : (unsigned)d;
+		b->origin = PORT_FROM_CONFIG;
 	}
 	if (b->base == 0) {
 		if (inst->profile.name[0]) {

@@ -298,3 +298,27 @@ Test(config_fidelity, env_vars_in_paths)
 	cr_assert(strstr(r.out, want), "want workspace %s in:\n%s", want, r.out);
 	run_result_free(&r);
 }
+
+/* gateway.port as the gateway's schema takes it: an integer 1..65535;
+ * null, 0, a string or a fraction make it refuse the whole config. */
+Test(config_fidelity, gateway_port_the_gateway_refuses)
+{
+	const char *bad[] = {"null", "0", "-5", "'19000'", "19000.5", NULL};
+	struct run_result r;
+	char text[128];
+
+	for (size_t i = 0; bad[i]; i++) {
+		snprintf(text, sizeof(text), "{ gateway: { port: %s } }", bad[i]);
+		write_text_file(config_path(), text);
+		cr_assert_eq(run_ocr(&r, home, "ports", NULL), 0);
+		cr_assert_neq(r.exit_code, 0, "port %s accepted: %s", bad[i], r.out);
+		cr_assert(strstr(r.err, "gateway.port is not an integer from 1"), "%s: %s", bad[i],
+			  r.err);
+		run_result_free(&r);
+	}
+	snprintf(text, sizeof(text), "{ gateway: { port: 0x%x } }", free_port_base());
+	write_text_file(config_path(), text);
+	cr_assert_eq(run_ocr(&r, home, "ports", NULL), 0);
+	cr_assert_eq(r.exit_code, 0, "%s", r.err);
+	run_result_free(&r);
+}
