@@ -263,8 +263,12 @@ static int remote_config(int fd, const char *label, const char *verb)
 	before = restarts_now(fd, label);
 	if (before < 0 || call(fd, label, op(name), APPLY_TIMEOUT_MS, &r) < 0)
 		return EXIT_FAIL;
+	/* The target's own config path when the sandbox shows the copy there
+	 * (rescue.h), so upstream's tools take the path people know. */
 	if (name[7] == 'r')
-		printf("%s\n", jstr(r, "path"));
+		printf("%s\n", *jstr(r, "config_path") && access(jstr(r, "config_path"), F_OK) == 0
+				   ? jstr(r, "config_path")
+				   : jstr(r, "path"));
 	else if (name[7] == 'v')
 		printf("%s: the copy is valid (port %.0f)\n", label, jnum(r, "port"));
 	cJSON_Delete(r);

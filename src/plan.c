@@ -374,7 +374,7 @@ static int configure(struct sandbox *sb, const struct instance *inst,
 	snprintf(hostname, sizeof(hostname), "openclaw-%s", p->name[0] ? p->name : "default");
 	if (sandbox_set_argv(sb, argv, err) < 0 || sandbox_set_hostname(sb, hostname, err) < 0 ||
 	    add_env(sb, inst, opt, home, err) < 0 || add_mounts(sb, p, opt, err) < 0 ||
-	    rescue_add_mounts(sb, inst, err) < 0 || add_ports(sb, &inst->ports, err) < 0)
+	    rescue_add_mounts(sb, inst, opt->env, err) < 0 || add_ports(sb, &inst->ports, err) < 0)
 		return -1;
 	if (sandbox_set_cwd(sb,
 			    opt->cwd		   ? opt->cwd

@@ -283,8 +283,52 @@ void rescue_describe_json(cJSON *o, const struct env_view *env, const struct ins
 	}
 }
 
+/* DIR and A neither hold nor lie in one another. */
+static bool apart(const char *dir, const char *a)
+{
+	return !a[0] || (!path_within(dir, a) && !path_within(a, dir));
+}
+
+/* The copy's directory shown at the target's own config dir too, so that
+ * upstream's tools work with the target's config path. Only for the usual
+ * file name, and only where it hides nothing of the rescuer's own. */
+static int add_alias(struct sandbox *sb, const struct instance *self, const struct grant *g,
+		     const char *src, const struct env_view *env, ocr_error *err)
+{
+	const struct profile *me = &self->profile;
+	struct profile target = {0};
+	struct host_dirs dirs;
+	struct pins tp;
+	ocr_error ignored = {0};
+	char dir[PATH_MAX], own_config_dir[PATH_MAX];
+	bool found = false;
+	char *slash;
+
+	snprintf(target.name, sizeof(target.name), "%s",
+		 strcmp(g->profile, "default") == 0 ? "" : g->profile);
+	snprintf(target.state_dir, sizeof(target.state_dir), "%s", g->state_dir);
+	if (!env || host_dirs_resolve(env, &dirs, &ignored) < 0 ||
+	    pins_load(dirs.records, &target, &tp, &found, &ignored) < 0 || !found)
+		return 0;
+	snprintf(dir, sizeof(dir), "%s", tp.config_path);
+	slash = strrchr(dir, '/');
+	if (!slash || slash == dir || strcmp(slash + 1, "openclaw.json") != 0)
+		return 0;
+	*slash = '\0';
+	snprintf(own_config_dir, sizeof(own_config_dir), "%s", me->config_path);
+	slash = strrchr(own_config_dir, '/');
+	if (slash)
+		*slash = '\0';
+	if (!apart(dir, me->state_dir) || !apart(dir, own_config_dir) ||
+	    !apart(dir, me->workspace) || !apart(dir, me->home) || !apart(dir, "/run") ||
+	    !apart(dir, "/usr") || !apart(dir, "/etc") || !apart(dir, "/proc") ||
+	    !apart(dir, "/dev") || !apart(dir, "/opt"))
+		return 0;
+	return sandbox_add_mount(sb, SANDBOX_MOUNT_BIND_RW, src, dir, SANDBOX_MOUNT_NOFOLLOW, err);
+}
+
 static int add_grant(struct sandbox *sb, const struct instance *self, const struct grant *g,
-		     ocr_error *err)
+		     const struct env_view *env, ocr_error *err)
 {
 	const struct pins *pin = &self->pins;
 	char dir[PATH_MAX], src[PATH_MAX + 16], dst[PATH_MAX];
@@ -299,7 +343,9 @@ static int add_grant(struct sandbox *sb, const struct instance *self, const stru
 		return -1;
 	snprintf(src, sizeof(src), "%s/" RESCUE_CONFIG_DIR, dir);
 	snprintf(dst, sizeof(dst), RESCUE_SANDBOX_DIR "/%s/" RESCUE_CONFIG_DIR, g->profile);
-	if (sandbox_add_mount(sb, SANDBOX_MOUNT_BIND_RW, src, dst, SANDBOX_MOUNT_NOFOLLOW, err) < 0)
+	if (sandbox_add_mount(sb, SANDBOX_MOUNT_BIND_RW, src, dst, SANDBOX_MOUNT_NOFOLLOW, err) <
+		0 ||
+	    add_alias(sb, self, g, src, env, err) < 0)
 		return -1;
 	if (!(g->items & GRANT_WORKSPACE))
 		return 0;
@@ -309,7 +355,8 @@ static int add_grant(struct sandbox *sb, const struct instance *self, const stru
 				 SANDBOX_MOUNT_OPTIONAL | SANDBOX_MOUNT_NOFOLLOW, err);
 }
 
-int rescue_add_mounts(struct sandbox *sb, const struct instance *self, ocr_error *err)
+int rescue_add_mounts(struct sandbox *sb, const struct instance *self, const struct env_view *env,
+		      ocr_error *err)
 {
 	char exe[PATH_MAX];
 	ssize_t n;
@@ -317,7 +364,7 @@ int rescue_add_mounts(struct sandbox *sb, const struct instance *self, ocr_error
 	if (!self->pinned || !self->pins.n_rescues)
 		return 0;
 	for (size_t i = 0; i < self->pins.n_rescues; i++)
-		if (add_grant(sb, self, &self->pins.rescues[i], err) < 0)
+		if (add_grant(sb, self, &self->pins.rescues[i], env, err) < 0)
 			return err_prefix(err, "profile %s: grant on %s",
 					  profile_label(&self->profile),
 					  self->pins.rescues[i].profile);

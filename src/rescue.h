@@ -79,8 +79,11 @@ void rescue_describe_json(cJSON *o, const struct env_view *env, const struct ins
 struct sandbox;
 /* What a rescuer's sandbox gets for each of its grants (nothing without
  * one): the grant directory read-only at RESCUE_SANDBOX_DIR/<target>, its
- * config/ read-write over it, the target's workspace when granted, and
- * this binary. The grant directories are made here when missing. */
-int rescue_add_mounts(struct sandbox *sb, const struct instance *self, ocr_error *err);
+ * config/ read-write over it (and, ENV given, at the target's own config
+ * dir as well, where that hides nothing of the rescuer's), the target's
+ * workspace when granted, and this binary. The grant directories are made
+ * here when missing. */
+int rescue_add_mounts(struct sandbox *sb, const struct instance *self, const struct env_view *env,
+		      ocr_error *err);
 
 #endif

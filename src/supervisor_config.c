@@ -75,8 +75,7 @@ static int open_config_dir(const struct profile *p, ocr_error *err);
 /* The target's config, as the payload left it: through its directory
  * opened without links below the state dir, regular, one name, bounded.
  * Its bytes go to another sandbox, so nothing else may be read here. */
-static int read_target_config(const struct profile *p, char **data, size_t *len,
-			      ocr_error *err)
+static int read_target_config(const struct profile *p, char **data, size_t *len, ocr_error *err)
 {
 	cleanup_close int dir = open_config_dir(p, err);
 	cleanup_close int fd = -1;
@@ -135,6 +134,7 @@ cJSON *ctl_config_read(struct sup *s, const struct rescuer *who)
 	snprintf(path, sizeof(path), RESCUE_SANDBOX_DIR "/%s/" RESCUE_CONFIG_DIR "/" CANDIDATE_NAME,
 		 profile_label(p));
 	cJSON_AddStringToObject(o, "path", path);
+	cJSON_AddStringToObject(o, "config_path", p->config_path);
 	return o;
 }
 
