@@ -333,3 +333,43 @@ Test(config, strings_as_node_hands_them_to_the_os)
 	cr_assert_str_eq(config_get_string(root, "ws"), "/srv/\xef\xbf\xbdx\xf0\x9f\x98\x80");
 	cJSON_Delete(root);
 }
+
+/* The gateway's .bak ring: each write keeps the file it replaces as .bak
+ * and shifts older ones to .bak.1 .. .bak.4; the fifth older is dropped. */
+Test(config, backup_ring_like_the_gateway)
+{
+	char path[128], bak[160];
+	struct atomic_write_opts o = {
+	    .mode = 0600, .uid = (uid_t)-1, .gid = (gid_t)-1, .backup = true};
+	char *data;
+	struct stat st;
+
+	snprintf(path, sizeof(path), "%s/openclaw.json", dir);
+	put(path, "v0");
+	for (int i = 1; i <= 6; i++) {
+		char text[8];
+
+		snprintf(text, sizeof(text), "v%d", i);
+		cr_assert_eq(atomic_write_file_opts(path, text, strlen(text), &o, NULL), 0);
+	}
+	data = slurp(path);
+	cr_assert_str_eq(data, "v6");
+	free(data);
+	for (int k = 0; k <= 4; k++) {
+		char want[8];
+
+		if (k == 0)
+			snprintf(bak, sizeof(bak), "%s.bak", path);
+		else
+			snprintf(bak, sizeof(bak), "%s.bak.%d", path, k);
+		snprintf(want, sizeof(want), "v%d", 5 - k);
+		data = slurp(bak);
+		cr_assert_str_eq(data, want, "%s", bak);
+		free(data);
+	}
+	snprintf(bak, sizeof(bak), "%s.bak.5", path);
+	cr_assert_neq(stat(bak, &st), 0, "the ring holds five");
+	cr_assert_eq(stat(path, &st), 0);
+	cr_assert_eq(st.st_nlink, 1, "the new file has one name");
+	cr_assert_eq(st.st_mode & 07777, 0600);
+}
