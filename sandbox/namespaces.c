@@ -25,7 +25,12 @@ pid_t sb_clone(const struct sandbox *sb)
 		flags |= CLONE_NEWNET;
 	/* Raw clone without CLONE_VM behaves like fork() (copy-on-write, no
 	 * shared stack), which glibc's clone() wrapper cannot do without a
-	 * stack; it also keeps ASan happy. */
+	 * stack; it also keeps ASan happy. CLONE_VM would spare the copy-on-write
+	 * faults (issue 13) but is not safe here: init runs beside the launcher
+	 * for the sandbox's whole life, and the two would share one TLS (errno,
+	 * glibc's per-thread state) and one malloc arena with no lock between
+	 * them, since a raw clone cannot give init a TLS of its own. The payload
+	 * is vfork()ed instead (init.c), where the parent sleeps. */
 	return (pid_t)syscall(SYS_clone, flags | SIGCHLD, 0, 0, 0, 0);
 }
 
