@@ -9,6 +9,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "text.h"
+
 /* The lowest port of FIRST..LAST with a TCP listener in one /proc/net
  * table, or 0. Listeners only: a connection's ephemeral port in the range
  * comes and goes and takes nothing from a gateway. */
@@ -189,6 +191,8 @@ static pid_t owner_of(unsigned long inode, char *comm, size_t len)
 		}
 		comm[n > 0 ? n : 0] = '\0';
 		comm[strcspn(comm, "\n")] = '\0';
+		/* Any process may name itself: a sandbox's could with escapes. */
+		text_defang(comm, strlen(comm));
 	}
 	return found;
 }

@@ -212,7 +212,11 @@ static __attribute__((unused)) void afx_useradd(const char *name, const char *ho
 	char path[64], *text, *line;
 	size_t len = strlen(name);
 
-	afx_sh("useradd -M -U -d '%s' -s /usr/sbin/nologin '%s'", home, name);
+	/* Retried: another test binary's useradd/userdel may hold the lock of
+	 * /etc/passwd for a moment. */
+	afx_sh("for i in $(seq 50); do useradd -M -U -d '%s' -s /usr/sbin/nologin '%s' && "
+	       "exit 0; sleep 0.2; done; exit 1",
+	       home, name);
 	afx_fmt(path, "/etc/passwd");
 	text = read_text_file(path);
 	cr_assert_not_null(text);
@@ -319,8 +323,8 @@ static __attribute__((unused)) void afx_bind_mount(struct afx *f, const char *fr
 static __attribute__((unused)) pid_t afx_spawn_payload(struct afx *f, const char *profile,
 						       const char *script)
 {
-	const char *const args[] = {"--profile", profile, "exec", "--",
-				    "/bin/sh",	 "-c",	  script, NULL};
+	const char *const args[] = {"--profile", profile,   "exec", "--ro-bind", f->helpers,
+				    "--",	 "/bin/sh", "-c",   script,	 NULL};
 	char *argv[AFX_MAX_ARGS], *envp[12];
 	pid_t pid;
 
@@ -364,7 +368,7 @@ static __attribute__((unused)) void afx_fini(void)
 {
 	struct afx *f = &afx_the;
 	struct run_result r;
-	char cmd[128];
+	char cmd[512];
 
 	for (int i = 0; i < f->n_bg; i++) {
 		if (f->bg[i] <= 0)
@@ -387,11 +391,19 @@ static __attribute__((unused)) void afx_fini(void)
 		umount2(f->mounts[i], MNT_DETACH);
 	/* -f: a process of the account may still be exiting. */
 	if (f->user_made) {
-		afx_fmt(cmd, "userdel -f %s; groupdel %s", f->user, f->user);
+		afx_fmt(cmd,
+			"for i in $(seq 50); do id %s >/dev/null 2>&1 || break; "
+			"userdel -f %s && break; sleep 0.2; done; "
+			"getent group %s >/dev/null && groupdel %s",
+			f->user, f->user, f->user, f->user);
 		afx_quiet_sh(cmd);
 	}
 	if (f->user2_made) {
-		afx_fmt(cmd, "userdel -f %s; groupdel %s", f->user2, f->user2);
+		afx_fmt(cmd,
+			"for i in $(seq 50); do id %s >/dev/null 2>&1 || break; "
+			"userdel -f %s && break; sleep 0.2; done; "
+			"getent group %s >/dev/null && groupdel %s",
+			f->user2, f->user2, f->user2, f->user2);
 		afx_quiet_sh(cmd);
 	}
 	if (f->tmp) {

@@ -122,3 +122,32 @@ BOTH_MODES(broken, gateway_output_cannot_drive_the_terminal)
 		  "a control character reached the terminal: %s", r.err);
 	run_result_free(&r);
 }
+
+/* Own: a process of the sandbox names itself with an escape sequence (its
+ * comm, which it may set) and holds a port of its block; `check` and
+ * `setup`, which name the holder of a busy port, show it defanged. */
+BOTH_MODES(broken, port_holder_name_cannot_drive_the_terminal)
+{
+	char script[AFX_PATH + 128];
+	const char *const cmds[][4] = {{"check", NULL}, {"--profile", "a", "setup", NULL}};
+	struct run_result r;
+	pid_t bg;
+
+	afx_fmt(script, "exec %s hold %u \"$(printf '\\033]0;PWN\\007\\033[2K')\"", f->attacker,
+		f->base_a + 3);
+	bg = afx_spawn_payload(f, "a", script);
+	for (int i = 0; i < 100 && !host_listens(f->base_a + 3); i++)
+		usleep(100000);
+	cr_assert(host_listens(f->base_a + 3), "the payload never listened");
+	for (size_t i = 0; i < 2; i++) {
+		AFX_OCR(f, &r, cmds[i][0], cmds[i][1], cmds[i][2], cmds[i][3]);
+		cr_expect(i == 1 || strstr(r.out, "PWN") || strstr(r.err, "PWN"),
+			  "%s: holder not named: %s%s", cmds[i][0], r.out, r.err);
+		cr_expect(!strpbrk(r.out, "\033\007") && !strpbrk(r.err, "\033\007"),
+			  "%s: a control character reached the terminal: %s%s", cmds[i][0], r.out,
+			  r.err);
+		run_result_free(&r);
+	}
+	kill(bg, SIGTERM);
+	cr_expect_neq(afx_reap(f, bg, 30), -1);
+}

@@ -7,6 +7,8 @@
  *                              streams). "ok" or "error socket|bind ENAME".
  *   attacker unix-abstract NAME  connect to the abstract UNIX socket @NAME:
  *                              "ok" or "error connect ENAME"
+ *   attacker hold PORT NAME    rename itself NAME (comm), listen on
+ *                              127.0.0.1:PORT, print "ok" and wait
  *   attacker unshare           unshare(CLONE_NEWUSER|CLONE_NEWNS), then
  *                              mount a tmpfs: "ok" or "error ENAME" (a
  *                              seccomp kill shows as exit 128+SIGSYS)
@@ -23,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/statfs.h>
@@ -144,6 +147,22 @@ static int cmd_unix_abstract(const char *name)
 	return 0;
 }
 
+static int cmd_hold(const char *port, const char *name)
+{
+	const struct kind *tcp = &kinds[0];
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+	if (prctl(PR_SET_NAME, name, 0, 0, 0) < 0)
+		return fail("prctl");
+	if (fd < 0)
+		return fail("socket");
+	if (do_bind(fd, tcp, (unsigned)strtoul(port, NULL, 10)) < 0)
+		return fail("bind");
+	printf("ok\n");
+	pause();
+	return 0;
+}
+
 static int cmd_unshare(void)
 {
 	if (unshare(CLONE_NEWUSER | CLONE_NEWNS) < 0)
@@ -183,6 +202,8 @@ int main(int argc, char **argv)
 		return cmd_sock(argv[2], argc > 3 ? argv[3] : NULL);
 	if (argc == 3 && strcmp(argv[1], "unix-abstract") == 0)
 		return cmd_unix_abstract(argv[2]);
+	if (argc == 4 && strcmp(argv[1], "hold") == 0)
+		return cmd_hold(argv[2], argv[3]);
 	if (argc == 2 && strcmp(argv[1], "unshare") == 0)
 		return cmd_unshare();
 	if (argc == 3 && strcmp(argv[1], "tmpfs") == 0)
