@@ -274,3 +274,47 @@ BOTH_MODES(host, config_dir_inside_the_workspace)
 	}
 	snap_expect_same(target, &s_target);
 }
+
+/* Own: a config dir reached through a symlink is refused (root would write
+ * the config wherever the link points at the time); a workspace on another
+ * file system (a tmpfs here) is fine: the guard refuses what it must, not
+ * everything unusual. */
+BOTH_MODES(host, config_dir_link_and_workspace_elsewhere)
+{
+	char real[AFX_PATH + 16], link[AFX_PATH + 16], fs[AFX_PATH + 16], ws[AFX_PATH + 32];
+	struct run_result r;
+
+	afx_fmt(real, "%s/cfg-real", f->tmp);
+	afx_fmt(link, "%s/cfg-link", f->tmp);
+	afx_sh("install -d -o %s -m 0700 %s && ln -s %s %s", f->rootless ? f->user : "root", real,
+	       real, link);
+	afx_fmt(f->extra_env[0], "OPENCLAW_CONFIG_PATH=%s/openclaw.json", link);
+	afx_the = *f;
+	if (f->rootless)
+		AFX_OCR(f, &r, "--profile", "c", "setup");
+	else
+		AFX_OCR(f, &r, "--profile", "c", "setup", "--user", f->user);
+	cr_expect_eq(r.exit_code, 1, "setup took a linked config dir: %s%s", r.out, r.err);
+	cr_expect(strstr(r.err, "symlink"), "%s", r.err);
+	run_result_free(&r);
+	char *inside = dir_listing(real);
+	cr_expect(!strstr(inside, "openclaw.json"), "setup wrote through the link: %s", inside);
+	free(inside);
+	f->extra_env[0][0] = '\0';
+
+	afx_fmt(fs, "%s/otherfs", f->tmp);
+	cr_assert_eq(mkdir(fs, 0755), 0);
+	cr_assert_eq(mount("tmpfs", fs, "tmpfs", 0, "size=1m,mode=0755"), 0, "%s", strerror(errno));
+	afx_fmt(f->mounts[f->n_mounts], "%s", fs);
+	f->n_mounts++;
+	afx_the = *f;
+	afx_fmt(ws, "%s/ws", fs);
+	afx_sh("install -d -o %s -m 0700 %s", f->user, ws);
+	AFX_OCR(f, &r, "--profile", "a", "setup", "--workspace", ws);
+	cr_expect_eq(r.exit_code, 0, "setup refused a workspace on a tmpfs: %s%s", r.out, r.err);
+	run_result_free(&r);
+	afx_payloadf(f, &r, "a", "echo hi > %s/note && echo wrote", ws);
+	cr_expect(strstr(r.out, "wrote"), "the pinned workspace is not writable: %s%s", r.out,
+		  r.err);
+	run_result_free(&r);
+}
