@@ -96,7 +96,16 @@ Test(onboard_tty, wizard_steps_and_ctrl_c, .timeout = 600)
 	g.launchers[g.n_launchers++] = w->pid;
 	gw_sync(&g);
 	fcntl(w->master, F_SETFL, O_NONBLOCK);
-	cr_assert_eq(tcgetattr(w->master, &before), 0);
+	/* What the caller's terminal must be again: a fresh one's modes (ours
+	 * may already be raw by now). */
+	{
+		int m, s;
+
+		cr_assert_eq(openpty(&m, &s, NULL, NULL, NULL), 0);
+		cr_assert_eq(tcgetattr(s, &before), 0);
+		close(m);
+		close(s);
+	}
 
 	cr_assert(wiz_wait(w, 0, "Continue?", 300), "no first question: %s", w->out);
 	mark = w->len;

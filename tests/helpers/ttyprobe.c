@@ -68,7 +68,14 @@ static int info(void)
 	struct stat st0 = {0};
 	int fd = open("/dev/tty", O_RDWR | O_NOCTTY);
 	struct sigaction sa = {.sa_handler = on_sig};
+	sigset_t both, before;
 
+	/* Blocked but while waiting (sigsuspend): a signal that comes while
+	 * we print is not lost before the wait. */
+	sigemptyset(&both);
+	sigaddset(&both, SIGINT);
+	sigaddset(&both, SIGWINCH);
+	sigprocmask(SIG_BLOCK, &both, &before);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGWINCH, &sa, NULL);
 	fstat(0, &st0);
@@ -76,7 +83,6 @@ static int info(void)
 	print_size("size");
 	printf(" dev0 %lu ctty_nr %lu\nready\n", (unsigned long)st0.st_rdev, ctty_nr());
 	for (;;) {
-		pause();
 		if (got_winch) {
 			got_winch = 0;
 			print_size("winch");
@@ -86,6 +92,7 @@ static int info(void)
 			printf("got SIGINT\n");
 			return 0;
 		}
+		sigsuspend(&before);
 	}
 }
 

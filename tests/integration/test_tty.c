@@ -128,11 +128,19 @@ static void assert_modes_restored(struct ptyrun *p, const char *when)
 		  (unsigned)want.c_lflag);
 }
 
+/* The launcher goes raw once the sandbox has started, which may be a
+ * moment after the command inside printed its first line. */
 static bool raw_now(struct ptyrun *p)
 {
+	long deadline = gw_now_ms() + 30000;
 	struct termios now;
 
-	return tcgetattr(p->master, &now) == 0 && !(now.c_lflag & (ICANON | ECHO | ISIG));
+	while (gw_now_ms() < deadline) {
+		if (tcgetattr(p->master, &now) == 0 && !(now.c_lflag & (ICANON | ECHO | ISIG)))
+			return true;
+		pty_read(p, 50);
+	}
+	return false;
 }
 
 static pid_t json_pid(struct ptyrun *p, const char *key)
