@@ -407,7 +407,7 @@ int config_text_set(struct config_text *t, const char *dotted, const cJSON *valu
 {
 	struct parsed p;
 	const cJSON *node;
-	const char *s;
+	const char *s = NULL;
 	char *saved;
 	size_t saved_len;
 	int rc = 0;

@@ -161,19 +161,21 @@ Test(rescue, rescue_moves_main_to_another_block_and_sees_no_secrets)
 	two_profiles(&g, true, "run");
 	put_secret_files(&g);
 	/* The grant shows main's config copy and socket, nothing else. */
-	snprintf(script, sizeof(script),
-		 "for p in %s/credentials/telegram.json %s/memory.sqlite "
-		 "%s/agents %s/workspace %s/home; do test -e $p && echo VISIBLE $p; done; "
-		 "ls /run/openclaw-run/rescue/main; "
-		 "P=$(openclaw-run --profile main config pull) || exit 10; "
-		 /* main's own config path, showing the copy and nothing else */
-		 "test \"$P\" = %s/openclaw.json || exit 9; "
-		 "test \"$(ls -A %s)\" = openclaw.json || echo VISIBLE $(ls -A %s); "
-		 "sed -i 's/\"port\": *%u/\"port\": %u/' $P; grep -q %u $P || exit 11; "
-		 "openclaw-run --profile main config apply || exit 12; "
-		 "openclaw-run --profile main status",
-		 g.state_dir, g.state_dir, g.state_dir, g.state_dir, g.state_dir, g.state_dir,
-		 g.state_dir, g.state_dir, g.base, g.base + 360, g.base + 360);
+	int len =
+	    snprintf(script, sizeof(script),
+		     "for p in %s/credentials/telegram.json %s/memory.sqlite "
+		     "%s/agents %s/workspace %s/home; do test -e $p && echo VISIBLE $p; done; "
+		     "ls /run/openclaw-run/rescue/main; "
+		     "P=$(openclaw-run --profile main config pull) || exit 10; "
+		     /* main's own config path, showing the copy and nothing else */
+		     "test \"$P\" = %s/openclaw.json || exit 9; "
+		     "test \"$(ls -A %s)\" = openclaw.json || echo VISIBLE $(ls -A %s); "
+		     "sed -i 's/\"port\": *%u/\"port\": %u/' $P; grep -q %u $P || exit 11; "
+		     "openclaw-run --profile main config apply || exit 12; "
+		     "openclaw-run --profile main status",
+		     g.state_dir, g.state_dir, g.state_dir, g.state_dir, g.state_dir, g.state_dir,
+		     g.state_dir, g.state_dir, g.base, g.base + 360, g.base + 360);
+	cr_assert_lt(len, (int)sizeof(script));
 	char *out = in_sandbox(&g, "rescue", script, &code);
 	cr_assert_eq(code, 0, "%s", out);
 	cr_assert(!strstr(out, "VISIBLE"), "%s", out);
