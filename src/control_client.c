@@ -29,6 +29,15 @@ int control_client_open(const char *dir, const char *target, int *fd, ocr_error 
 		int e = errno;
 
 		close(s);
+		char dir_of[PATH_MAX];
+
+		snprintf(dir_of, sizeof(dir_of), "%s/%s", dir, target);
+		if (e == ENOENT && access(dir_of, F_OK) == 0)
+			return err_set(err, 0,
+				       "profile %s: its supervisor is not running (it was never "
+				       "started, or stopped on the host: start it there with "
+				       "`openclaw-run --profile %s gateway --detach`)",
+				       target, target);
 		if (e == ENOENT)
 			return err_set(err, 0,
 				       "profile %s: no rescue grant reaches this sandbox (%s is "

@@ -73,7 +73,12 @@ Test(rescue_real, rescue_repairs_main_with_upstreams_tools, .timeout = 1800)
 	start(&g, "main", prefix);
 	start(&g, "rescue", prefix);
 
-	/* The bad edit, by hand on the host, then a restart: upstream exits 78. */
+	/* main stopped from rescue's sandbox (its supervisor stays, held); the
+	 * bad edit by hand on the host (a running gateway would only skip it
+	 * as an invalid hot reload); the start: upstream exits 78. */
+	cr_assert_eq(rescue_shell(&g, prefix, "openclaw-run --profile main stop", &r), 0);
+	cr_assert_eq(r.exit_code, 0, "%s%s", r.out, r.err);
+	run_result_free(&r);
 	snprintf(path, sizeof(path), "%s/openclaw.json", g.state_dir);
 	char *cfg = read_text_file(path);
 	char *bind = cfg ? strstr(cfg, "\"loopback\"") : NULL;
@@ -81,7 +86,7 @@ Test(rescue_real, rescue_repairs_main_with_upstreams_tools, .timeout = 1800)
 	char *bad = malloc(strlen(cfg) + 16);
 	sprintf(bad, "%.*s\"everywhere\"%s", (int)(bind - cfg), cfg, bind + strlen("\"loopback\""));
 	write_text_file(path, bad);
-	cr_assert_eq(gw_ocr(&g, &r, "--profile", "main", "restart", "--timeout", "300", NULL), 0);
+	cr_assert_eq(gw_ocr(&g, &r, "--profile", "main", "start", NULL), 0);
 	cr_assert_eq(r.exit_code, 1, "%s%s", r.out, r.err);
 	run_result_free(&r);
 	cr_assert_eq(gw_wait_status(&g, 3, 30), 3, "main is not held after its exit 78");
