@@ -14,21 +14,37 @@
 #include <sys/capability.h>
 #include <sys/prctl.h>
 
+/* Without namespaces an unprivileged caller has no CAP_SETPCAP to lock
+ * anything with; it has no capability to give back either, and
+ * no_new_privs (set before) keeps execve from granting any. */
+static bool have_setpcap(void)
+{
+	cap_t now = cap_get_proc();
+	cap_flag_value_t v = CAP_CLEAR;
+
+	if (now) {
+		cap_get_flag(now, CAP_SETPCAP, CAP_EFFECTIVE, &v);
+		cap_free(now);
+	}
+	return v == CAP_SET;
+}
+
 int sb_caps_drop_all(struct sandbox_error *err)
 {
 	cap_t empty;
 	int rc;
+	bool setpcap = have_setpcap();
 
 	/* Securebits and the bounding set need CAP_SETPCAP: do them first. */
-	if (prctl(PR_SET_SECUREBITS,
-		  SECBIT_NOROOT | SECBIT_NOROOT_LOCKED | SECBIT_NO_SETUID_FIXUP |
-		      SECBIT_NO_SETUID_FIXUP_LOCKED | SECBIT_KEEP_CAPS_LOCKED |
-		      SECBIT_NO_CAP_AMBIENT_RAISE | SECBIT_NO_CAP_AMBIENT_RAISE_LOCKED,
-		  0, 0, 0) < 0)
+	if (setpcap && prctl(PR_SET_SECUREBITS,
+			     SECBIT_NOROOT | SECBIT_NOROOT_LOCKED | SECBIT_NO_SETUID_FIXUP |
+				 SECBIT_NO_SETUID_FIXUP_LOCKED | SECBIT_KEEP_CAPS_LOCKED |
+				 SECBIT_NO_CAP_AMBIENT_RAISE | SECBIT_NO_CAP_AMBIENT_RAISE_LOCKED,
+			     0, 0, 0) < 0)
 		return sandbox_error_set(err, errno, "sandbox: capabilities: securebits");
 	/* Up to the first number the kernel does not know (EINVAL): a kernel
 	 * newer than our headers has more than CAP_LAST_CAP. */
-	for (unsigned long c = 0;; c++) {
+	for (unsigned long c = 0; setpcap; c++) {
 		if (prctl(PR_CAPBSET_DROP, c, 0, 0, 0) == 0)
 			continue;
 		if (errno == EINVAL && c > 0)

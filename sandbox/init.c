@@ -218,7 +218,8 @@ void sb_init_main(struct sandbox *sb, const struct sb_child_args *a)
 	/* Whatever the caller leaked to us must not reach the payload. */
 	syscall(SYS_close_range, 3U, ~0U, CLOSE_RANGE_CLOEXEC);
 
-	if (sb_child_uts_net(sb, &err) < 0 || sb_child_build_root(sb, &err) < 0)
+	if (!sb->no_namespaces &&
+	    (sb_child_uts_net(sb, &err) < 0 || sb_child_build_root(sb, &err) < 0))
 		child_fail(a->status_fd, &err);
 
 	/* vfork: the payload borrows our memory until it execs (or fails and

@@ -14,12 +14,17 @@
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/mount.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 
 pid_t sb_clone(const struct sandbox *sb)
 {
 	unsigned long flags = CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC |
 			      CLONE_NEWUTS | CLONE_NEWCGROUP;
+
+	if (sb->no_namespaces)
+		return (pid_t)syscall(SYS_clone, SIGCHLD, 0, 0, 0, 0);
 
 	if (sb->net == SANDBOX_NET_NONE)
 		flags |= CLONE_NEWNET;
@@ -55,6 +60,8 @@ int sb_write_id_maps(const struct sandbox *sb, pid_t pid, struct sandbox_error *
 	uid_t uid = geteuid();
 	gid_t gid = getegid();
 
+	if (sb->no_namespaces)
+		return 0; /* no user namespace to map */
 	if (uid == 0) {
 		/* Root maps the payload to an unprivileged host account and keeps
 		 * setgroups allowed so the child can drop root's groups. */
@@ -102,6 +109,16 @@ int sb_child_identity(const struct sandbox *sb, struct sandbox_error *err)
 {
 	/* Until this point the kernel credentials are still the launcher's
 	 * (host root for a root launcher): nothing may touch a file before. */
+	if (sb->no_namespaces) {
+		/* No user namespace: a root launcher drops to the host ids itself;
+		 * anyone else stays who they are. */
+		if (sb->root_launch && (setgroups(0, NULL) < 0 ||
+					setresgid(sb->host_gid, sb->host_gid, sb->host_gid) < 0 ||
+					setresuid(sb->host_uid, sb->host_uid, sb->host_uid) < 0))
+			return sandbox_error_set(err, errno, "sandbox: drop to uid %u",
+						 (unsigned)sb->host_uid);
+		return 0;
+	}
 	if (setresgid(0, 0, 0) < 0)
 		return sandbox_error_set(err, errno, "sandbox: setresgid");
 	/* Root launcher: setgroups is allowed; drop host root's supplementary
@@ -135,5 +152,112 @@ int sb_child_uts_net(const struct sandbox *sb, struct sandbox_error *err)
 		return sandbox_error_set(err, errno, "sandbox: sethostname %s", sb->hostname);
 	if (sb->net == SANDBOX_NET_NONE && loopback_up(err) < 0)
 		return -1;
+	return 0;
+}
+
+/* ---- the probe ------------------------------------------------------------- */
+
+struct probe_result {
+	int errnum; /* 0: every step worked */
+	char step[96];
+};
+
+__attribute__((noreturn)) static void probe_report(int fd, int errnum, const char *step)
+{
+	struct probe_result r = {.errnum = errnum};
+
+	snprintf(r.step, sizeof(r.step), "%s", step);
+	if (write(fd, &r, sizeof(r)) < 0)
+		_exit(2);
+	_exit(0);
+}
+
+static int write_self(const char *name, const char *text)
+{
+	char path[64];
+	int fd, rc;
+
+	snprintf(path, sizeof(path), "/proc/self/%s", name);
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	rc = write(fd, text, strlen(text)) == (ssize_t)strlen(text) ? 0 : -1;
+	close(fd);
+	return rc;
+}
+
+/* The steps of sb_clone() and the root the init builds, in a throwaway
+ * child: new namespaces, an identity and a hostname there, then, as pid 1,
+ * a fresh /proc, a tmpfs and a bind mount on it. */
+__attribute__((noreturn)) static void probe_child(int fd)
+{
+	char map[32];
+	uid_t uid = geteuid();
+	gid_t gid = getegid();
+	pid_t pid;
+	int status;
+
+	if (unshare(CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS |
+		    CLONE_NEWCGROUP) < 0)
+		probe_report(fd, errno, "user, mount, pid, ipc, uts and cgroup namespaces");
+	snprintf(map, sizeof(map), "0 %u 1\n", (unsigned)uid);
+	/* From inside, even root may map only itself, and only with
+	 * setgroups denied (the launcher writes the real maps from outside). */
+	if (write_self("setgroups", "deny") < 0 || write_self("uid_map", map) < 0)
+		probe_report(fd, errno, "a uid map for the user namespace");
+	snprintf(map, sizeof(map), "0 %u 1\n", (unsigned)gid);
+	if (write_self("gid_map", map) < 0)
+		probe_report(fd, errno, "a gid map for the user namespace");
+	if (sethostname("probe", 5) < 0)
+		probe_report(fd, errno, "sethostname in a uts namespace");
+	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+		probe_report(fd, errno, "a private mount tree");
+	pid = fork();
+	if (pid < 0)
+		probe_report(fd, errno, "fork into the new pid namespace");
+	if (pid == 0) {
+		if (mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
+			probe_report(fd, errno,
+				     "a fresh /proc (the host masks parts of its /proc)");
+		if (mount("tmpfs", "/proc", "tmpfs", MS_NOSUID | MS_NODEV, "size=64k") < 0)
+			probe_report(fd, errno, "a tmpfs root");
+		if (mkdir("/proc/usr", 0755) < 0 ||
+		    mount("/usr", "/proc/usr", NULL, MS_BIND | MS_REC, NULL) < 0)
+			probe_report(fd, errno, "a bind mount");
+		probe_report(fd, 0, "");
+	}
+	_exit(waitpid(pid, &status, 0) == pid && WIFEXITED(status) ? WEXITSTATUS(status) : 2);
+}
+
+int sandbox_probe_namespaces(struct sandbox_error *err)
+{
+	struct probe_result r = {.errnum = -1};
+	int fds[2], status;
+	ssize_t n;
+	pid_t pid;
+
+	if (pipe2(fds, O_CLOEXEC) < 0)
+		return sandbox_error_set(err, errno, "sandbox: probe: pipe");
+	pid = fork();
+	if (pid < 0) {
+		close(fds[0]);
+		close(fds[1]);
+		return sandbox_error_set(err, errno, "sandbox: probe: fork");
+	}
+	if (pid == 0) {
+		close(fds[0]);
+		probe_child(fds[1]);
+	}
+	close(fds[1]);
+	do
+		n = read(fds[0], &r, sizeof(r));
+	while (n < 0 && errno == EINTR);
+	close(fds[0]);
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	if (n != (ssize_t)sizeof(r))
+		return sandbox_error_set(err, 0, "sandbox: probe: the probe died without a word");
+	if (r.errnum)
+		return sandbox_error_set(err, r.errnum, "%s", r.step);
 	return 0;
 }

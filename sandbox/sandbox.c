@@ -286,6 +286,11 @@ int sandbox_set_stdio(struct sandbox *sb, const int fds[3], bool ctty, struct sa
 	return 0;
 }
 
+void sandbox_set_namespaces(struct sandbox *sb, bool on)
+{
+	sb->no_namespaces = !on;
+}
+
 void sandbox_set_strict(struct sandbox *sb, bool strict)
 {
 	sb->strict = strict;

@@ -168,6 +168,20 @@ int sandbox_usage_of(pid_t init_pid, const char *prefix, struct sandbox_usage *u
  * terminal it inherited. */
 int sandbox_set_stdio(struct sandbox *sb, const int fds[3], bool ctty, struct sandbox_error *err);
 
+/* On (the default): the payload runs in fresh namespaces on its own root.
+ * Off: for hosts that refuse user namespaces or a fresh /proc (a container
+ * engine's defaults; see sandbox_probe_namespaces()). The payload then runs
+ * in the caller's namespaces and file system, its own session and process
+ * group (sandbox_kill() kills the group), and keeps every layer that needs
+ * no privilege: rlimits, no_new_privs, Landlock, no capabilities, seccomp.
+ * Mounts and the hostname are not applied; a private network is refused. */
+void sandbox_set_namespaces(struct sandbox *sb, bool on);
+
+/* 0 when this host lets the caller build the full sandbox (a user, mount
+ * and pid namespace, a tmpfs root and a fresh /proc); otherwise -1 with err
+ * naming the step the host refused. Tries it in a short-lived child. */
+int sandbox_probe_namespaces(struct sandbox_error *err);
+
 /* Strict: a missing kernel feature (Landlock network rules, a cgroup
  * controller) is an error instead of a warning. */
 void sandbox_set_strict(struct sandbox *sb, bool strict);

@@ -96,8 +96,9 @@ struct sandbox {
 	struct sandbox_limits limits;
 	bool strict, want_ns_ids;
 	int warning_fd;
-	int stdio[3]; /* the payload's stdio (closed here once it runs), -1: inherited */
-	bool ctty;    /* stdio[0] becomes its controlling terminal */
+	int stdio[3];	    /* the payload's stdio (closed here once it runs), -1: inherited */
+	bool ctty;	    /* stdio[0] becomes its controlling terminal */
+	bool no_namespaces; /* sandbox_set_namespaces(sb, false) */
 
 	/* Runtime state, set by sandbox_spawn(). */
 	bool root_launch; /* the launcher is root: host ids are used, groups dropped */

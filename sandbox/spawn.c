@@ -29,6 +29,10 @@ static int check_plan(struct sandbox *sb, int *landlock_abi, struct sandbox_erro
 		return sandbox_error_set(err, EPERM,
 					 "sandbox: refusing to map the payload to "
 					 "host root (uid/gid 0)");
+	if (sb->no_namespaces && sb->net == SANDBOX_NET_NONE)
+		return sandbox_error_set(err, EINVAL,
+					 "sandbox: a private network needs namespaces, which "
+					 "are off");
 	*landlock_abi = sb_landlock_abi();
 	if (sb->n_ports && *landlock_abi < 4) {
 		if (sb->strict)
@@ -131,7 +135,7 @@ int sandbox_spawn(struct sandbox *sb, struct sandbox_status *status, struct sand
 			return sandbox_error_prefix(err, "sandbox: seccomp policy");
 		args.bpf = &bpf;
 	}
-	if (sb_mounts_prepare(sb, err) < 0)
+	if (!sb->no_namespaces && sb_mounts_prepare(sb, err) < 0)
 		goto out;
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0 ||
 	    setsockopt(sv[0], SOL_SOCKET, SO_PASSCRED, &one, sizeof(one)) < 0 ||
@@ -218,6 +222,10 @@ int sandbox_signal(struct sandbox *sb, int sig, struct sandbox_error *err)
 
 int sandbox_kill(struct sandbox *sb, struct sandbox_error *err)
 {
+	/* Without a pid namespace the init's death takes nobody along: kill
+	 * its process group (its setsid() made it the leader) first. */
+	if (sb->no_namespaces && sb->init_pid > 0 && !sb->reaped)
+		kill(-sb->init_pid, SIGKILL);
 	return sandbox_signal(sb, SIGKILL, err);
 }
 

@@ -49,6 +49,7 @@ int cmd_config(const struct cli_context *ctx, int argc, char **argv);
 /* Inside a sandbox: CMD (status, logs, stop, start, restart, config) on
  * the profile of CTX through its control socket. (cmd_rescue.c) */
 int cli_rescue_run(const struct cli_context *ctx, const char *cmd, int argc, char **argv);
+int cmd_entrypoint(const struct cli_context *ctx, int argc, char **argv);
 
 /* The options of the commands that only report (check, ports, status, list):
  * --json, --help and no operand. Returns -1 to go on, or the exit code to

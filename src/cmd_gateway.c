@@ -51,6 +51,11 @@ static void usage(FILE *out)
 	    "      --user NAME           as root: the host user the gateway runs as\n"
 	    "      --strict              missing Landlock network rules or cgroup v2 is an error\n"
 	    "      --tmp-size SIZE       size of /tmp and of /dev/shm each (default 256M)\n"
+	    "      --forward-signals     pass SIGHUP on to the gateway instead of restarting it\n"
+	    "                            (a container's pid 1: `openclaw-run entrypoint`)\n"
+	    "      --no-namespaces       where the host refuses them (a container engine's\n"
+	    "                            defaults): no namespaces, no private root; keeps no\n"
+	    "                            capabilities, no_new_privs, seccomp, Landlock\n"
 	    "  -h, --help                show this help\n"
 	    "\n"
 	    "EXTRA_ARGS go to the gateway after `gateway run --port BASE --bind loopback`.\n"
@@ -137,6 +142,12 @@ static int parse_option(int opt, struct gateway_launch *a)
 		return 0;
 	case 'T':
 		return cli_parse_size("gateway", "--tmp-size", optarg, &a->tmp_size);
+	case 'F':
+		a->forward_signals = true;
+		return 0;
+	case 'N':
+		a->no_namespaces = true;
+		return 0;
 	}
 	return -1;
 }
@@ -161,6 +172,8 @@ static int parse_args(int argc, char **argv, struct gateway_launch *a)
 	    {"user", required_argument, NULL, 'u'},
 	    {"strict", no_argument, NULL, 's'},
 	    {"tmp-size", required_argument, NULL, 'T'},
+	    {"forward-signals", no_argument, NULL, 'F'},
+	    {"no-namespaces", no_argument, NULL, 'N'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};

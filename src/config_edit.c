@@ -167,6 +167,16 @@ static bool put_value(struct json5_buf *b, const cJSON *v)
 {
 	char num[64];
 
+	if (cJSON_IsArray(v)) { /* of strings and numbers: allowedOrigins */
+		bool ok = put(b, "[");
+		const cJSON *item;
+
+		cJSON_ArrayForEach(item, v)
+		{
+			ok = ok && (item == v->child || put(b, ", ")) && put_value(b, item);
+		}
+		return ok && put(b, "]");
+	}
 	if (cJSON_IsString(v))
 		return put_string(b, v->valuestring, '"');
 	if (cJSON_IsNumber(v) && v->valuedouble == floor(v->valuedouble) &&
@@ -344,6 +354,14 @@ static bool same_value(const cJSON *a, const cJSON *b)
 		return a->valuedouble == b->valuedouble;
 	if (cJSON_IsString(a) && cJSON_IsString(b))
 		return strcmp(a->valuestring, b->valuestring) == 0;
+	if (cJSON_IsArray(a) && cJSON_IsArray(b)) {
+		const cJSON *x = a->child, *y = b->child;
+
+		for (; x && y; x = x->next, y = y->next)
+			if (!same_value(x, y))
+				return false;
+		return !x && !y;
+	}
 	return false;
 }
 

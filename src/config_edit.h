@@ -23,7 +23,8 @@ struct config_text {
 int config_text_init(struct config_text *t, const char *origin, const char *text, size_t len,
 		     ocr_error *err);
 
-/* DOTTED absent: inserts it with VALUE (a string or number), creating the
+/* DOTTED absent: inserts it with VALUE (a string, a number, or an array of
+ * them), creating the
  * objects on the way. Present: unchanged, unless REPLACE and the value
  * differs, then only the value's text is replaced. *changed is set when the
  * text changed. A key on the way that is not an object is an error, so is

@@ -143,6 +143,7 @@ int gateway_launch(const struct cli_context *ctx, const struct gateway_launch *a
 			{
 			    .net = a->net,
 			    .strict = a->strict,
+			    .no_namespaces = a->no_namespaces,
 			    .user = a->user,
 			    .extra_env = cmd.env,
 			    .n_extra_env = cmd.n_env,
@@ -166,6 +167,7 @@ int gateway_launch(const struct cli_context *ctx, const struct gateway_launch *a
 	    .paths = &rp,
 	    .state = &st,
 	    .progress_tty = isatty(STDERR_FILENO),
+	    .forward_hup = a->forward_signals,
 	    .output_fd = -1,
 	    .notify_fd = -1,
 	    .dirs = &dirs,

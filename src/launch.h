@@ -17,6 +17,8 @@
 struct gateway_launch {
 	unsigned port; /* 0: the profile's */
 	bool detach, strict, no_doctor, bonjour;
+	bool forward_signals; /* SIGHUP to the gateway, not a restart (entrypoint) */
+	bool no_namespaces;   /* the host refuses them (a container's defaults) */
 	int grace_s, start_grace_s, liveness_interval_s, liveness_failures, liveness_timeout_s;
 	const char *prefix, *cmd, *user;
 	enum sandbox_net net;

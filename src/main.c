@@ -29,6 +29,8 @@ static const struct command {
     {"logs", cmd_logs, "print (-f: follow) the supervisor's log of the profile"},
     {"start", cmd_start, "start a gateway whose supervisor waits (stopped by a rescuer)"},
     {"config", cmd_config, "a rescuer's copy of another profile's config: pull|validate|apply"},
+    {"entrypoint", cmd_entrypoint,
+     "a container's pid 1: set up on a fresh volume, run the gateway"},
     {NULL, NULL, NULL},
 };
 

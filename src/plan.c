@@ -400,6 +400,7 @@ static int configure(struct sandbox *sb, const struct instance *inst,
 		return -1;
 	sandbox_set_net(sb, opt->net);
 	sandbox_set_strict(sb, opt->strict);
+	sandbox_set_namespaces(sb, !opt->no_namespaces);
 	return 0;
 }
 

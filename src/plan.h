@@ -15,6 +15,7 @@
 struct plan_options {
 	enum sandbox_net net;
 	bool strict;		/* missing Landlock or cgroup controllers is an error */
+	bool no_namespaces;	/* the host refuses them (a container's defaults) */
 	const char *user;	/* root launches: host user; NULL: openclaw-run */
 	char *const *extra_env; /* "KEY=VALUE" from --env, n_extra_env of them */
 	size_t n_extra_env;

@@ -146,6 +146,16 @@ static void reap_children(struct sup *s)
 	}
 }
 
+/* Passes SIG on to the gateway (through the sandbox's init, which forwards
+ * it); between runs there is nobody to tell. */
+static void forward(struct sup *s, int sig)
+{
+	ocr_error err = {0};
+
+	if (s->sb && sandbox_signal(s->sb, sig, &err) == 0)
+		sup_say(s, "%s: passed on to the gateway", strsignal(sig));
+}
+
 static void on_signal(struct sup *s, int sig, int code)
 {
 	/* The kernel's SIGHUP is the controlling terminal hanging up (a closed
@@ -175,10 +185,14 @@ static void on_signal(struct sup *s, int sig, int code)
 		} else {
 			sup_say(s, "%s: stopping the gateway (grace %d s)", strsignal(sig),
 				s->o->grace_s);
-			sup_begin_stop(s, STOP_REQUEST);
+			sup_begin_stop_with(s, STOP_REQUEST, sig);
 		}
 		break;
 	case SIGHUP:
+		if (s->o->forward_hup) {
+			forward(s, sig);
+			break;
+		}
 		snprintf(s->st->last_restart_reason, sizeof(s->st->last_restart_reason),
 			 "restart requested (SIGHUP)");
 		if (s->sb && s->kind == RUN_GATEWAY && s->stopping == STOP_NONE) {
@@ -203,6 +217,9 @@ static void on_signal(struct sup *s, int sig, int code)
 		/* Never passed on: Node opens its inspector on SIGUSR1. */
 		sup_say(s, "SIGUSR1 ignored: it would open Node's debugger in the gateway; "
 			   "`openclaw-run restart` (SIGHUP) or SIGUSR2 restart it");
+		break;
+	case SIGQUIT: /* node's default: exit; the gateway's to act on */
+		forward(s, sig);
 		break;
 	case SIGCHLD:
 		reap_children(s);
@@ -349,17 +366,21 @@ static void on_timeouts(struct sup *s, int64_t now)
 	}
 }
 
+/* What the loop reads from its signalfd. */
+static void handled_signals(sigset_t *set)
+{
+	static const int sigs[] = {SIGTERM, SIGINT, SIGHUP, SIGCHLD, SIGQUIT, SIGUSR1, SIGUSR2};
+
+	sigemptyset(set);
+	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+		sigaddset(set, sigs[i]);
+}
+
 int supervisor_block_signals(ocr_error *err)
 {
 	sigset_t set;
 
-	sigemptyset(&set);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGHUP);
-	sigaddset(&set, SIGCHLD);
-	sigaddset(&set, SIGUSR1);
-	sigaddset(&set, SIGUSR2);
+	handled_signals(&set);
 	/* A vanished --detach caller must not kill us through its pipe. */
 	sigaddset(&set, SIGPIPE);
 	if (sigprocmask(SIG_BLOCK, &set, NULL) < 0)
@@ -483,13 +504,7 @@ int supervisor_run(const struct supervisor_opts *o)
 		return SUPERVISOR_EXIT_FAILED;
 	}
 	s.live = (struct liveness){o->liveness_interval_s * 1000, o->liveness_failures, 0};
-	sigemptyset(&set);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGHUP);
-	sigaddset(&set, SIGCHLD);
-	sigaddset(&set, SIGUSR1);
-	sigaddset(&set, SIGUSR2);
+	handled_signals(&set);
 	s.sigfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
 	if (s.sigfd < 0) {
 		sup_say(&s, "signalfd: %s", strerror(errno));

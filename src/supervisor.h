@@ -107,6 +107,9 @@ struct supervisor_opts {
 	const struct runtime_paths *paths;
 	struct runtime_state *state; /* profile, dirs, ports filled by the caller */
 	bool progress_tty;	     /* redraw one progress line on stderr */
+	/* SIGHUP goes to the gateway as is (a container's pid 1 forwards
+	 * signals) instead of restarting it. */
+	bool forward_hup;
 	/* Detached: messages go to LOG (not stderr), the gateway's output
 	 * arrives on OUTPUT_FD (a pipe, nonblocking) and is copied there;
 	 * NOTIFY_FD is the detach.h pipe to the waiting caller. -1: none. */
@@ -122,10 +125,11 @@ struct supervisor_opts {
 };
 
 /* Runs until the gateway is stopped or given up on; returns the exit code.
- * The caller has blocked SIGTERM, SIGINT, SIGHUP, SIGCHLD, SIGUSR1 and
- * SIGUSR2 (supervisor_block_signals) before anything else started. SIGUSR2
- * is passed to the gateway (upstream's in-process restart); SIGUSR1 never
- * is: Node opens its inspector on it. */
+ * The caller has blocked SIGTERM, SIGINT, SIGHUP, SIGCHLD, SIGQUIT, SIGUSR1
+ * and SIGUSR2 (supervisor_block_signals) before anything else started.
+ * SIGINT stops the gateway with SIGINT; SIGQUIT and SIGUSR2 (upstream's
+ * in-process restart) are passed to it; SIGUSR1 never is: Node opens its
+ * inspector on it. */
 int supervisor_run(const struct supervisor_opts *o);
 int supervisor_block_signals(ocr_error *err);
 

@@ -124,6 +124,8 @@ cJSON *ctl_config_apply(struct sup *s, const struct rescuer *who, bool apply);
 /* supervisor_runs.c: one run of the gateway (or of the doctor) */
 void sup_start_gateway(struct sup *s);
 void sup_begin_stop(struct sup *s, enum stop_reason why);
+/* The same with SIG instead of SIGTERM (a SIGINT that was asked for). */
+void sup_begin_stop_with(struct sup *s, enum stop_reason why, int sig);
 /* The sandbox ended with CODE: stop, restart, doctor pass or give up. */
 void sup_run_ended(struct sup *s, int code);
 void sup_on_started(struct sup *s, const struct health_report *r);

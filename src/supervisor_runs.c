@@ -96,6 +96,11 @@ static void start_doctor(struct sup *s)
 
 void sup_begin_stop(struct sup *s, enum stop_reason why)
 {
+	sup_begin_stop_with(s, why, SIGTERM);
+}
+
+void sup_begin_stop_with(struct sup *s, enum stop_reason why, int sig)
+{
 	ocr_error err = {0};
 
 	sup_stop_probe(s);
@@ -112,7 +117,7 @@ void sup_begin_stop(struct sup *s, enum stop_reason why)
 	if (why == STOP_REQUEST)
 		sd_notifyf(s->o->sd, "STOPPING=1\nSTATUS=stopping the gateway");
 	/* ESRCH: it is already gone; the pidfd reports it right away. */
-	sandbox_signal(s->sb, SIGTERM, &err);
+	sandbox_signal(s->sb, sig, &err);
 	s->grace_deadline = runtime_now_ms() + s->o->grace_s * 1000LL;
 }
 

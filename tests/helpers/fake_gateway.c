@@ -6,8 +6,10 @@
  *
  * Environment (passed with `openclaw-run gateway --env K=V`):
  *   FAKE_MODE            run (default) | crash | exit78 | ignore-term |
+ *                        die-on-term (SIGTERM's default action) |
  *                        crash-then-run (crash FAKE_CRASHES times, counted in
  *                        <state>/fake-crash-count, then run)
+ *   FAKE_TERM_EXIT       exit status after SIGTERM/SIGINT (default 0)
  *   FAKE_CRASHES         for crash-then-run (default 2)
  *   FAKE_CRASH_DELAY_MS  how long crash/exit78 live first (default 100)
  *   FAKE_READY_DELAY_MS  /readyz answers 503 until then (default 0)
@@ -22,7 +24,8 @@
  *                        fix (exit78 runs normally afterwards) | fail (exit 1)
  *                        | nothing (default: exit 0 without fixing)
  *
- * SIGUSR1 and SIGUSR2 are logged ("got SIGUSR2").
+ * SIGHUP, SIGQUIT, SIGUSR1 and SIGUSR2 are logged ("got SIGUSR2"); the
+ * signal that stopped it too ("got SIGINT").
  *
  * Files in the state dir: fake-gateway.log (one line per start/stop/doctor),
  * fake-gateway.env (the environment it got), fake-gateway.pid,
@@ -51,7 +54,7 @@ const char *__asan_default_options(void)
 	return "detect_leaks=0";
 }
 
-static volatile sig_atomic_t got_term, got_usr1, got_usr2;
+static volatile sig_atomic_t got_term, got_int, got_usr1, got_usr2, got_hup, got_quit;
 
 /* SIGUSR1 would open Node's inspector in the real gateway, SIGUSR2 is its
  * restart signal: the tests look for what arrived. */
@@ -59,13 +62,17 @@ static void on_usr(int sig)
 {
 	if (sig == SIGUSR1)
 		got_usr1 = 1;
-	else
+	else if (sig == SIGUSR2)
 		got_usr2 = 1;
+	else if (sig == SIGHUP)
+		got_hup = 1;
+	else
+		got_quit = 1;
 }
 
 static void on_term(int sig)
 {
-	(void)sig;
+	got_int = sig == SIGINT;
 	got_term = 1;
 }
 
@@ -316,13 +323,17 @@ int main(int argc, char **argv)
 		return strcmp(mode, "crash") == 0 ? 1 : 78;
 	}
 
-	sa.sa_handler = strcmp(mode, "ignore-term") == 0 ? SIG_IGN : on_term;
+	sa.sa_handler = strcmp(mode, "ignore-term") == 0   ? SIG_IGN
+			: strcmp(mode, "die-on-term") == 0 ? SIG_DFL
+							   : on_term;
 	sigaction(SIGTERM, &sa, NULL);
 	sa.sa_handler = on_term;
 	sigaction(SIGINT, &sa, NULL);
 	sa.sa_handler = on_usr;
 	sigaction(SIGUSR1, &sa, NULL);
 	sigaction(SIGUSR2, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	sigaction(SIGQUIT, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
 	usleep((useconds_t)env_long("FAKE_LISTEN_DELAY_MS", 0) * 1000);
@@ -362,6 +373,10 @@ int main(int argc, char **argv)
 			log_line("got %s", got_usr1 ? "SIGUSR1" : "SIGUSR2");
 			got_usr1 = got_usr2 = 0;
 		}
+		if (got_hup || got_quit) {
+			log_line("got %s", got_hup ? "SIGHUP" : "SIGQUIT");
+			got_hup = got_quit = 0;
+		}
 		if (poll(&p, 1, 200) > 0) {
 			int c = accept4(s, NULL, NULL, SOCK_CLOEXEC);
 
@@ -371,7 +386,8 @@ int main(int argc, char **argv)
 			}
 		}
 	}
+	log_line("got %s", got_int ? "SIGINT" : "SIGTERM");
 	log_line("stop on signal%s", "");
 	fprintf(stderr, "fake-gateway: stopping\n");
-	return 0;
+	return (int)env_long("FAKE_TERM_EXIT", 0);
 }
