@@ -62,14 +62,15 @@ static void usage(FILE *out)
 	      "own config, state dir, workspace and port block.\n"
 	      "\n"
 	      "Global options:\n"
-	      "  -p, --profile NAME  the instance to act on (default: the default profile)\n"
+	      "  -p, --profile NAME  the instance to act on (default: OPENCLAW_PROFILE, else\n"
+	      "                      the default profile)\n"
 	      "  -h, --help          show this help (COMMAND --help: the command's help)\n"
 	      "  -V, --version       print the version\n"
 	      "\n"
 	      "Commands:\n",
 	      out);
 	for (const struct command *c = commands; c->name; c++)
-		fprintf(out, "  %-9s %s\n", c->name, c->summary);
+		fprintf(out, "  %-10s %s\n", c->name, c->summary);
 	fputs("\nExit codes: 0 success, 1 failure (check: violations found), 2 usage or\n"
 	      "unreadable input, 3 not running (status), 78 gateway config error,\n"
 	      "128+N killed by signal N.\n",
@@ -110,6 +111,10 @@ int main(int argc, char **argv)
 
 	opterr = 0; /* bad options are reported in our own words: cli_bad_option() */
 	/* "+": stop at the command name; its options are its own. */
+	/* Upstream's own CLI takes the profile from OPENCLAW_PROFILE too (a
+	 * container sets it once for every command); --profile wins. */
+	if (getenv("OPENCLAW_PROFILE") && *getenv("OPENCLAW_PROFILE"))
+		ctx.profile = getenv("OPENCLAW_PROFILE");
 	while ((opt = getopt_long(argc, argv, "+p:hV", options, NULL)) != -1) {
 		switch (opt) {
 		case 'p':

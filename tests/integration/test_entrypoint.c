@@ -168,6 +168,17 @@ Test(entrypoint, sets_up_an_empty_volume_then_stops_on_sigterm_within_the_grace)
 		  "no gateway below pid %ld", (long)pid1);
 	cr_assert(strstr(cmdline, "--bind lan"), "gateway command: %s", cmdline);
 
+	/* The image's healthcheck: `openclaw-run status`, the profile taken
+	 * from the container's OPENCLAW_PROFILE. */
+	char *st_env[] = {(char *)"PATH=/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin", g.home_env,
+			  g.runtime_env, (char *)"OPENCLAW_PROFILE=main", NULL};
+	char *st_argv[] = {(char *)OCR_BIN, (char *)"status", NULL};
+	struct run_result r;
+	cr_assert_eq(run_argv(&r, st_env, st_argv, 60), 0);
+	cr_assert_eq(r.exit_code, 0, "status by OPENCLAW_PROFILE: %s%s", r.out, r.err);
+	cr_assert(strstr(r.out, "main"), "%s", r.out);
+	run_result_free(&r);
+
 	long t0 = gw_now_ms();
 	kill(pid1, SIGTERM);
 	int code = gw_wait_exit(&g, outer, 60);
