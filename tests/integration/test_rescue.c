@@ -155,7 +155,7 @@ Test(rescue, without_a_grant_nothing_of_main_is_in_reach)
 Test(rescue, rescue_moves_main_to_another_block_and_sees_no_secrets)
 {
 	struct gw g;
-	char script[8 * PATH_MAX];
+	char script[16 * PATH_MAX];
 	int code;
 
 	two_profiles(&g, true, "run");
