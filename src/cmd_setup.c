@@ -4,28 +4,24 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
-#include <linux/openat2.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/random.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
-#include "check.h"
 #include "cli.h"
 #include "config.h"
 #include "config_edit.h"
 #include "registry.h"
 #include "resources.h"
 #include "host_dirs.h"
-#include "ownership.h"
 #include "pins.h"
-#include "port_probe.h"
 #include "rescue.h"
 #include "service_user.h"
+#include "setup.h"
 #include "trust.h"
 
 static void usage(FILE *out)
@@ -64,165 +60,6 @@ static void usage(FILE *out)
 	      out);
 }
 
-static bool is_dir(const char *path)
-{
-	struct stat st;
-
-	return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
-}
-
-/* The other instances: the scan minus this one, and minus a scanned profile
- * dir without a config that is in fact this instance's state dir. */
-static void drop_self(struct instance_set *set, const struct instance *self)
-{
-	for (size_t i = 0; i < set->n;) {
-		const struct instance *o = &set->items[i];
-
-		if (instance_same_place(o, self) ||
-		    (o->config_missing &&
-		     strcmp(o->profile.state_dir, self->profile.state_dir) == 0)) {
-			instance_release(&set->items[i]);
-			memmove(&set->items[i], &set->items[i + 1],
-				(set->n - i - 1) * sizeof(set->items[0]));
-			set->n--;
-		} else {
-			i++;
-		}
-	}
-}
-
-/* The lowest grid base free of every instance and of every other program:
- * a block whose port another process holds is skipped, and said. */
-static int alloc_free_base(struct instance *self, struct port_block **taken, size_t n,
-			   ocr_error *err)
-{
-	for (;;) {
-		struct port_block *bigger;
-		unsigned base, hit;
-		char holder[128];
-
-		if (port_alloc_base(*taken, n, &base, err) < 0)
-			return -1;
-		hit = port_probe_busy(base, base + PORT_BLOCK_LAST_OFFSET);
-		if (!hit) {
-			self->ports.base = base;
-			return 0;
-		}
-		port_describe_holder(hit, holder, sizeof(holder));
-		printf("setup: skipping ports %u..%u: port %u is held by %s\n", base,
-		       base + PORT_BLOCK_LAST_OFFSET, hit, holder);
-		bigger = realloc(*taken, (n + 1) * sizeof(**taken));
-		if (!bigger)
-			return err_set(err, ENOMEM, "port allocation");
-		*taken = bigger;
-		memset(&bigger[n], 0, sizeof(bigger[n]));
-		bigger[n++].base = base;
-	}
-}
-
-static int pick_ports(struct instance *self, const struct instance_set *others, unsigned port_flag)
-{
-	struct port_block *taken = calloc(others->n + 1, sizeof(*taken));
-	size_t n = 0;
-	ocr_error err = {0};
-	int rc = EXIT_OK;
-
-	if (!taken) {
-		cli_errorf("setup: out of memory");
-		return EXIT_FAIL;
-	}
-	for (size_t i = 0; i < others->n; i++)
-		if (port_block_validate(&others->items[i].ports, NULL) == 0)
-			taken[n++] = others->items[i].ports;
-	if (self->ports.origin == PORT_FROM_DEFAULT || self->ports.origin == PORT_FROM_HASH) {
-		/* Upstream's default may land in another block: pick and write one. */
-		if (alloc_free_base(self, &taken, n, &err) < 0) {
-			err_prefix(&err, "setup: profile %s", profile_label(&self->profile));
-			err_print(&err);
-			rc = EXIT_FAIL;
-		}
-		self->ports.origin = PORT_FROM_CONFIG;
-		goto out;
-	}
-	if (port_block_validate(&self->ports, &err) < 0) {
-		err_prefix(&err, "setup: profile %s: %s", profile_label(&self->profile),
-			   port_base_origin_label(self->ports.origin));
-		err_print(&err);
-		rc = port_flag ? EXIT_USAGE : EXIT_FAIL;
-		goto out;
-	}
-	if (port_flag) {
-		unsigned busy = port_probe_busy(self->ports.base, port_block_last(&self->ports));
-		char holder[128];
-
-		if (busy) {
-			port_describe_holder(busy, holder, sizeof(holder));
-			cli_warnf(
-			    "setup: profile %s: port %u of the block is held by %s; the gateway "
-			    "will not start until it is free",
-			    profile_label(&self->profile), busy, holder);
-		}
-	}
-	for (size_t i = 0; i < others->n; i++) {
-		const struct instance *o = &others->items[i];
-		unsigned hit = port_blocks_first_collision(&self->ports, &o->ports);
-		unsigned next;
-
-		if (!hit || port_block_validate(&o->ports, NULL) < 0)
-			continue;
-		if (port_alloc_base_from(taken, n, self->ports.base, &next, &err) < 0 &&
-		    port_alloc_base(taken, n, &next, &err) < 0)
-			next = 0;
-		cli_errorf("setup: profile %s: %s %u: ports %u..%u overlap profile %s (state dir "
-			   "%s, ports %u..%u) from port %u; next free base: %u%s",
-			   profile_label(&self->profile),
-			   port_base_origin_label(self->ports.origin), self->ports.base,
-			   self->ports.base, port_block_last(&self->ports),
-			   profile_label(&o->profile), o->profile.state_dir, o->ports.base,
-			   port_block_last(&o->ports), hit, next,
-			   next ? " (setup --port that)" : " (none left)");
-		rc = EXIT_FAIL;
-		break;
-	}
-out:
-	free(taken);
-	return rc;
-}
-
-/* Paths that break the checklist against the other instances. */
-static int check_paths(const struct instance *self, const struct instance_set *others)
-{
-	struct instance *all = calloc(others->n + 1, sizeof(*all));
-	struct violation_list vl;
-	ocr_error err = {0};
-	size_t found = 0;
-
-	if (!all) {
-		cli_errorf("setup: out of memory");
-		return EXIT_FAIL;
-	}
-	if (others->n)
-		memcpy(all, others->items, others->n * sizeof(*all));
-	all[others->n] = *self;
-	if (check_instances(all, others->n + 1, &vl, &err) < 0) {
-		free(all);
-		err_print(&err);
-		return EXIT_FAIL;
-	}
-	for (size_t i = 0; i < vl.n; i++) {
-		if (!violation_involves(&vl.items[i], others->n))
-			continue;
-		cli_errorf("setup: refused, %s: %s", violation_kind_name(vl.items[i].kind),
-			   vl.items[i].detail);
-		found++;
-	}
-	violation_list_release(&vl);
-	free(all);
-	return found ? EXIT_FAIL : EXIT_OK;
-}
-
-/* Sets KEY = VALUE in the tree and as a minimal edit of the config's text
- * (config_edit.h): only when KEY is absent, unless FORCE. */
 static int put_key(cJSON *root, struct config_text *t, const char *key, cJSON *value, bool force,
 		   bool *changed, ocr_error *err)
 {
@@ -299,118 +136,6 @@ struct setup_args {
 	struct resources limits; /* --memory, --pids, ... */
 	unsigned limits_touched; /* res_field bits given on the command line */
 };
-
-/* The part of PATH below DIR ("" for DIR itself); NULL when outside. */
-static const char *below(const char *path, const char *dir)
-{
-	size_t n = strlen(dir);
-
-	if (!path_within(path, dir))
-		return NULL;
-	return path[n] == '/' ? path + n + 1 : path + n;
-}
-
-/* State dir (a person's path: mkdir -p), then logs and an inner workspace
- * beneath it without following links. A workspace outside the state dir is
- * created only for a rootless caller: root never creates anything outside
- * the state dir. Returns an O_DIRECTORY fd of the state dir. */
-static int make_dirs(const struct profile *p, bool root, ocr_error *err)
-{
-	char parent[PATH_MAX];
-	const char *ws_rel = below(p->workspace, p->state_dir);
-	int state_fd, fd;
-
-	snprintf(parent, sizeof(parent), "%s", p->config_path);
-	*strrchr(parent, '/') = '\0';
-	/* A config dir outside the state dir stays root's: the sandbox's account
-	 * only needs to pass through it to its own config (0711). */
-	if (registry_mkdirs(p->state_dir, 0700, err) < 0 ||
-	    (parent[0] && !below(parent, p->state_dir) &&
-	     registry_mkdirs(parent, root ? 0711 : 0700, err) < 0))
-		return -1;
-	state_fd = open(p->state_dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (state_fd < 0)
-		return err_set(err, errno, "open state dir %s", p->state_dir);
-	const char *inner[] = {"logs", ws_rel && *ws_rel ? ws_rel : NULL,
-			       below(parent, p->state_dir)};
-	for (size_t i = 0; i < sizeof(inner) / sizeof(inner[0]); i++) {
-		if (!inner[i] || !*inner[i])
-			continue;
-		fd = trust_mkdir_beneath(state_fd, inner[i], 0700);
-		if (fd < 0) {
-			err_set(err, errno, "create %s/%s (no links are followed in a state dir)",
-				p->state_dir, inner[i]);
-			close(state_fd);
-			return -1;
-		}
-		close(fd);
-	}
-	if (!ws_rel && !root && registry_mkdirs(p->workspace, 0700, err) < 0) {
-		close(state_fd);
-		return -1;
-	}
-	if (!ws_rel && root && !is_dir(p->workspace)) {
-		close(state_fd);
-		return err_set(err, ENOENT,
-			       "workspace %s does not exist; root creates nothing outside the "
-			       "state dir: create it for the sandbox's account first (e.g. install "
-			       "-d -o " SERVICE_USER_DEFAULT " -m 0700 %s)",
-			       p->workspace, p->workspace);
-	}
-	return state_fd;
-}
-
-/* As root: the state dir, its logs dir, an inner workspace and the config
- * go to the sandbox's account, through descriptors, never following a
- * link, never outside the state dir but for the config file itself. */
-static int give_to_user(int state_fd, const struct profile *p, uid_t uid, gid_t gid, ocr_error *err)
-{
-	const char *ws_rel = below(p->workspace, p->state_dir);
-	const char *cfg_rel = below(p->config_path, p->state_dir);
-	char dir[PATH_MAX];
-	int rc, dir_fd;
-
-	if (trust_chown_beneath(state_fd, "", uid, gid, err) < 0 ||
-	    trust_chown_beneath(state_fd, "logs", uid, gid, err) < 0 ||
-	    (ws_rel && *ws_rel && trust_chown_beneath(state_fd, ws_rel, uid, gid, err) < 0))
-		return err_prefix(err, "state dir %s", p->state_dir);
-	if (cfg_rel)
-		return trust_chown_beneath(state_fd, cfg_rel, uid, gid, err) < 0
-			   ? err_prefix(err, "state dir %s", p->state_dir)
-			   : 0;
-	snprintf(dir, sizeof(dir), "%s", p->config_path);
-	*strrchr(dir, '/') = '\0';
-	dir_fd = open(dir[0] ? dir : "/", O_PATH | O_DIRECTORY | O_CLOEXEC);
-	if (dir_fd < 0)
-		return err_set(err, errno, "open config dir %s", dir);
-	rc = trust_chown_beneath(dir_fd, strrchr(p->config_path, '/') + 1, uid, gid, err);
-	close(dir_fd);
-	return rc < 0 ? err_prefix(err, "config dir %s", dir) : 0;
-}
-
-/* Upstream's CLI run as root on the host leaves root-owned files in the
- * state dir; the gateway cannot use them. Give them back, beneath the
- * state dir's descriptor, never following a link or leaving its
- * filesystem. */
-static void repair_ownership(int state_fd, const struct profile *p, uid_t uid, gid_t gid)
-{
-	size_t fixed = 0, skipped = 0, n = strlen(p->state_dir);
-	const char *skip =
-	    path_within(p->workspace, p->state_dir) && p->workspace[n] ? p->workspace + n + 1 : "";
-	ocr_error err = {0};
-
-	if (ownership_repair(state_fd, skip, uid, gid, &fixed, &skipped, &err) < 0) {
-		err_print(&err);
-		return;
-	}
-	if (fixed)
-		printf("setup: gave %zu file%s in %s back to uid %u\n", fixed,
-		       fixed == 1 ? "" : "s", p->state_dir, (unsigned)uid);
-	if (skipped)
-		cli_warnf("setup: profile %s: %zu file%s in %s left alone (a second hard link, or "
-			  "chown refused); check them by hand",
-			  profile_label(p), skipped, skipped == 1 ? "" : "s", p->state_dir);
-}
 
 /* The workspace this setup pins: --workspace, else the config's with
  * --accept-config, else what is pinned, else (first setup) what the config
@@ -607,13 +332,13 @@ static int run(const struct cli_context *ctx, const struct setup_args *a, struct
 				 a->n_no_rescues, &self->pins, &changed, &err) < 0)
 		return fail(self, &err);
 	changed = false;
-	drop_self(others, self);
+	setup_drop_self(others, self);
 	if (a->accept_config)
 		accept_config_ports(self);
 	if (choose_workspace(self, a, &err) < 0)
 		return fail(self, &err);
-	if ((rc = pick_ports(self, others, a->port)) != EXIT_OK ||
-	    (rc = check_paths(self, others)) != EXIT_OK)
+	if ((rc = setup_pick_ports(self, others, a->port)) != EXIT_OK ||
+	    (rc = setup_check_paths(self, others)) != EXIT_OK)
 		return rc;
 	if (validate_dirs(ctx, self, others, &err) < 0)
 		return fail(self, &err);
@@ -628,7 +353,7 @@ static int run(const struct cli_context *ctx, const struct setup_args *a, struct
 	self->config = cfg;
 	if (!cfg)
 		return fail(self, (err_set(&err, ENOMEM, "config"), &err));
-	state_fd = make_dirs(p, root, &err);
+	state_fd = setup_make_dirs(p, root, &err);
 	if (state_fd < 0)
 		return fail(self, &err);
 	rc = config_text_load(p->config_path, &text, &missing, &err);
@@ -648,9 +373,9 @@ static int run(const struct cli_context *ctx, const struct setup_args *a, struct
 				       root ? uid : (uid_t)-1, root ? gid : (gid_t)-1, &err);
 	config_text_release(&text);
 	if (rc == 0 && root)
-		rc = give_to_user(state_fd, p, uid, gid, &err);
+		rc = setup_give_to_user(state_fd, p, uid, gid, &err);
 	if (rc == 0 && root)
-		repair_ownership(state_fd, p, uid, gid);
+		setup_repair_ownership(state_fd, p, uid, gid);
 	close(state_fd);
 	if (rc == 0)
 		rc = save_pins(ctx, self, root, user, a, uid, gid, &err);
