@@ -320,7 +320,7 @@ static int add_alias(struct sandbox *sb, const struct instance *self, const stru
 	if (slash)
 		*slash = '\0';
 	if (!apart(dir, me->state_dir) || !apart(dir, own_config_dir) ||
-	    !apart(dir, me->workspace) || !apart(dir, me->home) || !apart(dir, "/run") ||
+	    !apart(dir, me->workspace) || path_within(me->home, dir) || !apart(dir, "/run") ||
 	    !apart(dir, "/usr") || !apart(dir, "/etc") || !apart(dir, "/proc") ||
 	    !apart(dir, "/dev") || !apart(dir, "/opt"))
 		return 0;
