@@ -4,6 +4,8 @@
 #include "sandbox_internal.h"
 
 #include <errno.h>
+#include <stdbool.h>
+#include <stddef.h>
 #include <linux/landlock.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
@@ -15,9 +17,17 @@
 #define SB_LANDLOCK_ACCESS_NET_BIND_TCP (1ULL << 0)
 #define SB_LANDLOCK_RULE_NET_PORT	2
 
+/* ABI 6 (Linux 6.12) scopes: no connecting to abstract UNIX sockets made
+ * outside the sandbox's domain (a host's D-Bus or X11 listen there, and the
+ * host's network namespace is shared by default), no signals to processes
+ * outside it. */
+#define SB_LANDLOCK_SCOPE_ABSTRACT_UNIX_SOCKET (1ULL << 0)
+#define SB_LANDLOCK_SCOPE_SIGNAL	       (1ULL << 1)
+
 struct sb_landlock_ruleset_attr {
 	__u64 handled_access_fs;
 	__u64 handled_access_net;
+	__u64 scoped; /* ABI >= 6; the attr is passed shorter before */
 };
 
 struct sb_landlock_net_port_attr {
@@ -44,19 +54,23 @@ static int allow_port(int ruleset, unsigned port, struct sandbox_error *err)
 
 int sb_landlock_apply(const struct sandbox *sb, int abi, struct sandbox_error *err)
 {
+	bool ports = sb->n_ports > 0 && abi >= 4;
 	struct sb_landlock_ruleset_attr attr = {
-	    .handled_access_net = SB_LANDLOCK_ACCESS_NET_BIND_TCP,
+	    .handled_access_net = ports ? SB_LANDLOCK_ACCESS_NET_BIND_TCP : 0,
+	    .scoped =
+		abi >= 6 ? SB_LANDLOCK_SCOPE_ABSTRACT_UNIX_SOCKET | SB_LANDLOCK_SCOPE_SIGNAL : 0,
 	};
+	size_t size = abi >= 6 ? sizeof(attr) : offsetof(struct sb_landlock_ruleset_attr, scoped);
 	cleanup_close int ruleset = -1;
 
-	if (sb->n_ports == 0 || abi < 4)
+	if (!ports && !attr.scoped)
 		return 0;
-	ruleset = (int)syscall(SYS_landlock_create_ruleset, &attr, sizeof(attr), 0);
+	ruleset = (int)syscall(SYS_landlock_create_ruleset, &attr, size, 0);
 	if (ruleset < 0)
 		return sandbox_error_set(err, errno, "sandbox: landlock: create ruleset");
-	if (allow_port(ruleset, 0, err) < 0)
+	if (ports && allow_port(ruleset, 0, err) < 0)
 		return -1;
-	for (size_t i = 0; i < sb->n_ports; i++) {
+	for (size_t i = 0; ports && i < sb->n_ports; i++) {
 		for (unsigned p = sb->ports[i].first; p <= sb->ports[i].last; p++) {
 			if (allow_port(ruleset, p, err) < 0)
 				return -1;

@@ -6,6 +6,7 @@
 #include <linux/filter.h>
 #include <stddef.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/un.h>
 #include <linux/seccomp.h>
 #include <stdint.h>
@@ -194,10 +195,13 @@ BOTH_MODES(kernel, bounded_tmpfs_and_limits)
 
 /* Own: abstract UNIX sockets belong to the network namespace. A host
  * process listens on one (as X11, some container shims and session buses
- * do); with --net=none the payload cannot reach it. On the host network it
- * still can: the sandbox does not use Landlock's
- * LANDLOCK_SCOPE_ABSTRACT_UNIX_SOCKET yet (SECURITY.md), so that half is
- * not asserted here. */
+ * do); with --net=none the payload cannot reach it, and on the host network
+ * Landlock's abstract-socket scope (ABI >= 6) refuses the connect. */
+static bool sb_abi_at_least(int want)
+{
+	return syscall(SYS_landlock_create_ruleset, NULL, 0, 1U /* VERSION */) >= want;
+}
+
 BOTH_MODES(kernel, host_abstract_unix_socket)
 {
 	struct sockaddr_un a = {.sun_family = AF_UNIX};
@@ -215,5 +219,12 @@ BOTH_MODES(kernel, host_abstract_unix_socket)
 	ATTACKER(f, &r, "--net=none", "unix-abstract", name);
 	cr_expect_str_eq(r.out, "error connect ECONNREFUSED\n", "--net=none: %s%s", r.out, r.err);
 	run_result_free(&r);
+	if (sb_abi_at_least(6)) {
+		ATTACKER(f, &r, NULL, "unix-abstract", name);
+		cr_expect(strncmp(r.out, "error connect E", 15) == 0,
+			  "host network: the payload reached a host abstract socket: %s%s", r.out,
+			  r.err);
+		run_result_free(&r);
+	}
 	close(fd);
 }
