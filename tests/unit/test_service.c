@@ -41,8 +41,8 @@ Test(service, unit_quotes_paths_and_follows_the_policy)
 	cr_assert_not_null(unit);
 	cr_assert(strstr(unit, "ExecStart=\"/opt/o r/100%%/openclaw-run\" --profile %i serve\n"),
 		  "%s", unit);
-	cr_assert(strstr(unit, "EnvironmentFile=/srv/my units/openclaw-run.env.d/%i.env\n"),
-		  "%s", unit);
+	cr_assert(strstr(unit, "EnvironmentFile=/srv/my units/openclaw-run.env.d/%i.env\n"), "%s",
+		  unit);
 	cr_assert(strstr(unit, "RestartPreventExitStatus=78\n"));
 	cr_assert(strstr(unit, "WantedBy=multi-user.target\n"));
 	/* Upstream's inspector flags "openclaw" with a "gateway" word on the
