@@ -301,6 +301,11 @@ int cmd_exec(const struct cli_context *ctx, int argc, char **argv)
 		err_print(&err);
 		return EXIT_FAIL;
 	}
+	if (plan_check_state_dir(&inst.profile, &err) < 0) {
+		err_print(&err);
+		instance_release(&inst);
+		return EXIT_FAIL;
+	}
 	/* A person must never be locked out of the profile they need to
 	 * repair: drift is said, and the sandbox gets the pinned values. */
 	cli_check_drift(&inst, "exec", false);

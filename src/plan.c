@@ -116,7 +116,7 @@ static bool inside(const char *path, const char *dir)
 	return strncmp(path, dir, n) == 0 && (path[n] == '\0' || path[n] == '/');
 }
 
-static int check_state_dir(const struct profile *p, ocr_error *err)
+int plan_check_state_dir(const struct profile *p, ocr_error *err)
 {
 	struct stat st;
 	const char *label = profile_label(p);
@@ -347,7 +347,7 @@ static int configure(struct sandbox *sb, const struct instance *inst,
 
 	if (!argv || !argv[0] || !argv[0][0])
 		return err_set(err, EINVAL, "no command to run");
-	if (check_state_dir(p, err) < 0)
+	if (plan_check_state_dir(p, err) < 0)
 		return -1;
 	if (!inst->pinned)
 		return err_set(err, 0,

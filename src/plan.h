@@ -34,6 +34,11 @@ struct plan_options {
 int plan_build(const struct instance *inst, const struct plan_options *opt, char *const argv[],
 	       struct sandbox **out, ocr_error *err);
 
+/* The profile's state dir exists and is a directory; else an error that
+ * says to run setup. Checked first, so a profile that was never set up is
+ * told so before any check that compares it with the others. */
+int plan_check_state_dir(const struct profile *p, ocr_error *err);
+
 /* The name prefix of the instance's cgroups ("openclaw-run-NAME-"). */
 void plan_cgroup_prefix(const struct profile *p, char *buf, size_t len);
 
