@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "json5.h"
 #include "json5_text.h"
 
 static const char *lookup(const char *const *env, const char *name, size_t n)
@@ -72,35 +73,15 @@ static char *substitute(const char *s, const char *const *env, bool *oom)
 /* Calls FN on every string value of ROOT, without recursion. */
 static int each_string(cJSON *root, int (*fn)(cJSON *s, void *ctx), void *ctx, ocr_error *err)
 {
-	cJSON **path = NULL, *it = root;
-	size_t n = 0, cap = 0;
+	struct json5_walk w = json5_walk_start(root);
 	int rc = 0;
 
-	while (it && rc == 0) {
-		if (cJSON_IsString(it) && (rc = fn(it, ctx)) < 0) {
-			rc = err_set(err, ENOMEM, "config strings");
-			break;
-		}
-		if ((cJSON_IsArray(it) || cJSON_IsObject(it)) && it->child) {
-			if (n == cap) {
-				cJSON **bigger =
-				    realloc(path, (cap = cap ? cap * 2 : 64) * sizeof(*path));
-
-				if (!bigger) {
-					rc = err_set(err, ENOMEM, "config strings");
-					break;
-				}
-				path = bigger;
-			}
-			path[n++] = it;
-			it = it->child;
-			continue;
-		}
-		while (n > 0 && !it->next)
-			it = path[--n];
-		it = n > 0 ? it->next : NULL;
-	}
-	free(path);
+	for (cJSON *it; rc == 0 && (it = json5_walk_next(&w));)
+		if (cJSON_IsString(it))
+			rc = fn(it, ctx);
+	if (rc < 0 || w.oom)
+		rc = err_set(err, ENOMEM, "config strings");
+	json5_walk_finish(&w);
 	return rc;
 }
 

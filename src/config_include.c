@@ -360,33 +360,15 @@ static cJSON *process(struct ctx *c, cJSON *node, const char *base_path, size_t 
 /* Whether any object in the tree has a "$include" key (without recursion). */
 static bool has_include(const cJSON *root)
 {
-	const cJSON **path = NULL, *it = root;
-	size_t n = 0, cap = 0;
+	/* The walk never changes the tree. */
+	struct json5_walk w = json5_walk_start((cJSON *)root);
 	bool found = false;
 
-	while (it && !found) {
-		found = it->string && n > 0 && cJSON_IsObject(path[n - 1]) &&
+	for (cJSON *it; !found && (it = json5_walk_next(&w));)
+		found = it->string && cJSON_IsObject(json5_walk_parent(&w)) &&
 			strcmp(it->string, "$include") == 0;
-		if ((cJSON_IsArray(it) || cJSON_IsObject(it)) && it->child) {
-			if (n == cap) {
-				const cJSON **bigger =
-				    realloc(path, (cap = cap ? cap * 2 : 64) * sizeof(*path));
-
-				if (!bigger) {
-					found = true; /* let the walk decide */
-					break;
-				}
-				path = bigger;
-			}
-			path[n++] = it;
-			it = it->child;
-			continue;
-		}
-		while (n > 0 && !it->next)
-			it = path[--n];
-		it = n > 0 ? it->next : NULL;
-	}
-	free(path);
+	found = found || w.oom; /* let the walk decide */
+	json5_walk_finish(&w);
 	return found;
 }
 

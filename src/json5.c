@@ -485,34 +485,67 @@ void json5_delete(cJSON *item)
 	}
 }
 
+struct json5_walk json5_walk_start(cJSON *root)
+{
+	return (struct json5_walk){.root = root};
+}
+
+static bool is_container(const cJSON *it)
+{
+	return (cJSON_IsArray(it) || cJSON_IsObject(it)) && it->child;
+}
+
+cJSON *json5_walk_next(struct json5_walk *w)
+{
+	cJSON *it = w->node;
+
+	if (!it) {
+		/* The first call gives the root; once past the end, nothing. */
+		it = w->root;
+		w->root = NULL;
+		return w->node = it;
+	}
+	if (is_container(it)) {
+		if (w->depth == w->cap) {
+			size_t cap = w->cap ? w->cap * 2 : 64;
+			cJSON **bigger = realloc(w->path, cap * sizeof(*bigger));
+
+			if (!bigger) {
+				w->oom = true;
+				return w->node = NULL;
+			}
+			w->path = bigger;
+			w->cap = cap;
+		}
+		w->path[w->depth++] = it;
+		return w->node = it->child;
+	}
+	while (w->depth > 0 && !it->next)
+		it = w->path[--w->depth];
+	return w->node = w->depth > 0 ? it->next : NULL;
+}
+
+cJSON *json5_walk_parent(const struct json5_walk *w)
+{
+	return w->depth > 0 ? w->path[w->depth - 1] : NULL;
+}
+
+void json5_walk_finish(struct json5_walk *w)
+{
+	free(w->path);
+	*w = (struct json5_walk){0};
+}
+
 size_t json5_depth(const cJSON *root)
 {
-	const cJSON **path = NULL, *it = root;
-	size_t n = 0, cap = 0, max = 0;
+	/* The walk never changes the tree. */
+	struct json5_walk w = json5_walk_start((cJSON *)root);
+	size_t max = 0;
 
-	while (it) {
-		if ((cJSON_IsArray(it) || cJSON_IsObject(it)) && n + 1 > max)
-			max = n + 1;
-		if ((cJSON_IsArray(it) || cJSON_IsObject(it)) && it->child) {
-			if (n == cap) {
-				const cJSON **bigger;
-
-				cap = cap ? cap * 2 : 64;
-				bigger = realloc(path, cap * sizeof(*path));
-				if (!bigger) {
-					free(path);
-					return SIZE_MAX;
-				}
-				path = bigger;
-			}
-			path[n++] = it;
-			it = it->child;
-			continue;
-		}
-		while (n > 0 && !it->next)
-			it = path[--n];
-		it = n > 0 ? it->next : NULL;
-	}
-	free(path);
+	for (cJSON *it; (it = json5_walk_next(&w));)
+		if ((cJSON_IsArray(it) || cJSON_IsObject(it)) && w.depth + 1 > max)
+			max = w.depth + 1;
+	max = w.oom ? SIZE_MAX : max;
+	json5_walk_finish(&w);
 	return max;
 }

@@ -18,6 +18,7 @@
 #define OCR_JSON5_H
 
 #include <cjson/cJSON.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "error.h"
@@ -43,5 +44,28 @@ void json5_delete(cJSON *item);
 
 /* The deepest nesting of arrays and objects in ITEM (a scalar is 0). */
 size_t json5_depth(const cJSON *item);
+
+/* A pre-order walk of a tree without recursion, for trees of any depth:
+ *
+ *	struct json5_walk w = json5_walk_start(root);
+ *	for (cJSON *it; (it = json5_walk_next(&w));)
+ *		...;
+ *	json5_walk_finish(&w);
+ *
+ * The first node is ROOT (its siblings are not walked). The tree's shape
+ * must not change during the walk; values may. json5_walk_next returns NULL
+ * at the end or when it ran out of memory (then oom is set). */
+struct json5_walk {
+	cJSON *root, *node; /* node: the one last returned */
+	cJSON **path;	    /* node's ancestors, outermost first */
+	size_t depth, cap;  /* depth: how many of them */
+	bool oom;
+};
+
+struct json5_walk json5_walk_start(cJSON *root);
+cJSON *json5_walk_next(struct json5_walk *w);
+/* The parent of the node last returned; NULL for the root. */
+cJSON *json5_walk_parent(const struct json5_walk *w);
+void json5_walk_finish(struct json5_walk *w);
 
 #endif

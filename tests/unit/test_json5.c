@@ -2,6 +2,7 @@
 #include <criterion/criterion.h>
 #include <math.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "json5.h"
@@ -150,6 +151,37 @@ Test(json5, any_depth)
 	json5_delete(root);
 	cr_assert_eq(json5_parse(deep, 2 * depth - 1, "d", &root, &err), -1);
 	free(deep);
+}
+
+/* The walk visits every node once, in document order, with its parent,
+ * and never the root's siblings. */
+Test(json5, walk_pre_order)
+{
+	cJSON *root = ok("{a: [1, {b: 2}, []], c: {}, d: 'x'}");
+	struct json5_walk w = json5_walk_start(root);
+	char seen[128] = "";
+	size_t n = 0;
+
+	for (cJSON *it; (it = json5_walk_next(&w));) {
+		cJSON *parent = json5_walk_parent(&w);
+
+		cr_assert_eq(parent == NULL, it == root);
+		n += (size_t)snprintf(seen + n, sizeof(seen) - n, "%s%zu,",
+				      it->string ? it->string : "_", w.depth);
+	}
+	cr_assert_not(w.oom);
+	cr_assert_str_eq(seen, "_0,a1,_2,_2,b3,_2,c1,d1,");
+	json5_walk_finish(&w);
+	/* A scalar root, and a root with siblings: only the root. */
+	w = json5_walk_start(root->child->child);
+	cr_assert_eq(json5_walk_next(&w), root->child->child);
+	cr_assert_null(json5_walk_next(&w));
+	cr_assert_null(json5_walk_next(&w));
+	json5_walk_finish(&w);
+	w = json5_walk_start(NULL);
+	cr_assert_null(json5_walk_next(&w));
+	json5_walk_finish(&w);
+	json5_delete(root);
 }
 
 Test(json5, unicode_whitespace_and_line_ends)
