@@ -12,19 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static void closep(int *fd)
-{
-	if (*fd >= 0)
-		close(*fd);
-}
-
-static void freep(void *p)
-{
-	free(*(void **)p);
-}
-
-#define cleanup_close __attribute__((cleanup(closep)))
-#define cleanup_free  __attribute__((cleanup(freep)))
+#include "cleanup.h"
 
 /* Opens PATH's directory and points *base at the last component. */
 static int open_parent(const char *path, const char **base, ocr_error *err)

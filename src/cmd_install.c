@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cleanup.h"
 #include "cli.h"
 #include "gateway_env.h"
 #include "registry.h"
@@ -171,59 +172,64 @@ static int enable_now(const struct service_paths *p, bool now)
 	return EXIT_OK;
 }
 
-int cmd_install(const struct cli_context *ctx, int argc, char **argv)
+/* Writes the unit and its environment file for INST; 0 or EXIT_FAIL. */
+static int install_unit(const struct cli_context *ctx, const struct install_args *a,
+			const struct instance *inst)
 {
-	struct install_args a = {0};
-	struct instance inst = {0};
 	struct service_paths p;
 	struct service_change c;
 	ocr_error err = {0};
-	char bin[PATH_MAX], store[8 * PATH_MAX], *env[8], *unit = NULL, *envf = NULL;
+	char bin[PATH_MAX], store[8 * PATH_MAX], *env[8];
+	cleanup_free char *unit = NULL;
+	cleanup_free char *envf = NULL;
+
+	if (!realpath("/proc/self/exe", bin)) {
+		cli_errorf("install: cannot resolve openclaw-run's own path");
+		return EXIT_FAIL;
+	}
+	if (service_paths_resolve(a->scope, a->unit_dir, ctx->env.home, getenv("XDG_CONFIG_HOME"),
+				  inst->profile.name, &p, &err) < 0) {
+		err_print(&err);
+		return EXIT_FAIL;
+	}
+	service_env(ctx, env, sizeof(env) / sizeof(env[0]), store, sizeof(store));
+	unit = service_render_unit(&p, bin);
+	envf = service_render_env(&p, env);
+	if (!unit || !envf || service_install(&p, unit, envf, a->force, &c, &err) < 0) {
+		if (!unit || !envf)
+			err_set(&err, 0, "out of memory");
+		err_prefix(&err, "install: %s", profile_label(&inst->profile));
+		err_print(&err);
+		return EXIT_FAIL;
+	}
+	printf("%s: %s %s (environment %s, mode 0600)\n", profile_label(&inst->profile),
+	       c.unit_written || c.env_written ? "installed" : "already installed, unchanged:",
+	       p.unit, p.env);
+	return enable_now(&p, a->now);
+}
+
+int cmd_install(const struct cli_context *ctx, int argc, char **argv)
+{
+	struct install_args a = {0};
+	cleanup_instance struct instance inst = {0};
+	ocr_error err = {0};
 	int rc = parse(argc, argv, "install", usage_install, &a);
 
 	if (rc >= 0)
 		return rc;
-	rc = EXIT_FAIL;
 	if (instance_load(ctx->profile, &ctx->env, 0, &inst, &err) < 0) {
 		err_print(&err);
 		return EXIT_USAGE;
 	}
 	if (gateway_require_setup(&inst, &err) < 0) {
 		err_print(&err);
-		goto out;
+		return EXIT_FAIL;
 	}
 	if (cli_refuse_unisolated(ctx, &inst, "install") < 0) {
 		fprintf(stderr, "Fix the config (see `openclaw-run check`) and install again.\n");
-		goto out;
+		return EXIT_FAIL;
 	}
-	if (!realpath("/proc/self/exe", bin)) {
-		cli_errorf("install: cannot resolve openclaw-run's own path");
-		goto out;
-	}
-	if (service_paths_resolve(a.scope, a.unit_dir, ctx->env.home, getenv("XDG_CONFIG_HOME"),
-				  inst.profile.name, &p, &err) < 0) {
-		err_print(&err);
-		goto out;
-	}
-	service_env(ctx, env, sizeof(env) / sizeof(env[0]), store, sizeof(store));
-	unit = service_render_unit(&p, bin);
-	envf = service_render_env(&p, env);
-	if (!unit || !envf || service_install(&p, unit, envf, a.force, &c, &err) < 0) {
-		if (!unit || !envf)
-			err_set(&err, 0, "out of memory");
-		err_prefix(&err, "install: %s", profile_label(&inst.profile));
-		err_print(&err);
-		goto out;
-	}
-	printf("%s: %s %s (environment %s, mode 0600)\n", profile_label(&inst.profile),
-	       c.unit_written || c.env_written ? "installed" : "already installed, unchanged:",
-	       p.unit, p.env);
-	rc = enable_now(&p, a.now);
-out:
-	free(unit);
-	free(envf);
-	instance_release(&inst);
-	return rc;
+	return install_unit(ctx, &a, &inst);
 }
 
 int cmd_uninstall(const struct cli_context *ctx, int argc, char **argv)

@@ -40,6 +40,8 @@ struct instance {
 int instance_load(const char *profile_name, const struct env_view *env, unsigned port_flag,
 		  struct instance *out, ocr_error *err);
 void instance_release(struct instance *inst);
+/* instance_release at scope exit; the instance starts zeroed. */
+#define cleanup_instance __attribute__((cleanup(instance_release)))
 
 struct instance_set {
 	struct instance *items;

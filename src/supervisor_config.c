@@ -26,6 +26,7 @@
 
 #include "atomic_file.h"
 #include "check.h"
+#include "cleanup.h"
 #include "config.h"
 #include "json5.h"
 #include "port_probe.h"
@@ -36,18 +37,6 @@
 #define STAGED_NAME	   "staged.json" /* the launcher's copy of the bytes it checks */
 #define VALIDATE_TIMEOUT_S 90
 #define VALIDATE_OUT_MAX   16384
-
-static void closep(int *fd)
-{
-	if (*fd >= 0)
-		close(*fd);
-}
-static void freep(void *p)
-{
-	free(*(void **)p);
-}
-#define cleanup_close __attribute__((cleanup(closep)))
-#define cleanup_free  __attribute__((cleanup(freep)))
 
 static cJSON *refuse(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static cJSON *refuse(const char *fmt, ...)
