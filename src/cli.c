@@ -192,30 +192,37 @@ size_t cli_foreign_files(const struct instance *inst, struct ownership_report *r
 	return r->foreign;
 }
 
-int cli_check_ownership(const struct instance *inst, const char *cmd, bool refuse)
+void cli_report_foreign(const struct instance *inst, const struct ownership_report *r,
+			const char *cmd, bool refuse)
 {
 	const struct profile *p = &inst->profile;
 	const char *label = profile_label(p);
-	struct ownership_report r;
 	uid_t uid = geteuid() == 0 ? inst->pins.uid : geteuid();
 
-	if (cli_foreign_files(inst, &r) == 0)
-		return 0;
 	if (geteuid() == 0)
 		(refuse ? cli_errorf : cli_warnf)(
 		    "%s: profile %s: %zu%s file%s in %s belong%s to another user (first: %s, uid "
 		    "%u); the gateway runs as %s (uid %u) and cannot use them: run `openclaw-run "
 		    "--profile %s setup` to give them back",
-		    cmd, label, r.foreign, r.truncated ? "+" : "", r.foreign == 1 ? "" : "s",
-		    p->state_dir, r.foreign == 1 ? "s" : "", r.first, (unsigned)r.first_uid,
+		    cmd, label, r->foreign, r->truncated ? "+" : "", r->foreign == 1 ? "" : "s",
+		    p->state_dir, r->foreign == 1 ? "s" : "", r->first, (unsigned)r->first_uid,
 		    inst->pins.user, (unsigned)uid, label);
 	else
 		(refuse ? cli_errorf : cli_warnf)(
 		    "%s: profile %s: %zu%s file%s in %s belong%s to another user (first: %s, uid "
 		    "%u); the gateway runs as you (uid %u) and cannot use them: `sudo chown -R %u "
 		    "%s` gives them back",
-		    cmd, label, r.foreign, r.truncated ? "+" : "", r.foreign == 1 ? "" : "s",
-		    p->state_dir, r.foreign == 1 ? "s" : "", r.first, (unsigned)r.first_uid,
+		    cmd, label, r->foreign, r->truncated ? "+" : "", r->foreign == 1 ? "" : "s",
+		    p->state_dir, r->foreign == 1 ? "s" : "", r->first, (unsigned)r->first_uid,
 		    (unsigned)uid, (unsigned)uid, p->state_dir);
+}
+
+int cli_check_ownership(const struct instance *inst, const char *cmd, bool refuse)
+{
+	struct ownership_report r;
+
+	if (cli_foreign_files(inst, &r) == 0)
+		return 0;
+	cli_report_foreign(inst, &r, cmd, refuse);
 	return refuse ? -1 : 1;
 }

@@ -105,6 +105,9 @@ int cli_check_ownership(const struct instance *inst, const char *cmd, bool refus
 struct ownership_report;
 /* The same scan, quiet: the number of foreign entries (R says the first). */
 size_t cli_foreign_files(const struct instance *inst, struct ownership_report *r);
+/* Says what R found, with the fix: an error when REFUSE, else a warning. */
+void cli_report_foreign(const struct instance *inst, const struct ownership_report *r,
+			const char *cmd, bool refuse);
 
 /* "openclaw-run: " + the formatted message, on stderr. */
 void cli_errorf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

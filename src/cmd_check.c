@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "check.h"
+#include "cleanup.h"
 #include "cli.h"
 #include "ownership.h"
 #include "port_probe.h"
@@ -76,7 +77,46 @@ static unsigned held_port(const struct instance *inst, char *holder, size_t len)
 	return hit;
 }
 
-static cJSON *instance_json(const struct instance *inst)
+/* What stops an instance's gateway from starting without breaking the
+ * checklist: drift from its pins, a config that does not parse, a port of
+ * its block another program holds, files its account cannot use. Found
+ * once per instance (it walks the state dir and reads /proc/net), so the
+ * text, the JSON, the summary and the exit code all say the same. */
+struct findings {
+	struct trust_drift drift[TRUST_DRIFT_MAX];
+	size_t n_drift;
+	unsigned held_port;
+	char holder[128];
+	struct ownership_report foreign;
+};
+
+static size_t findings_collect(const struct instance *inst, struct findings *f)
+{
+	size_t n = trust_drift_find(inst, f->drift, TRUST_DRIFT_MAX);
+
+	f->n_drift = n < TRUST_DRIFT_MAX ? n : TRUST_DRIFT_MAX;
+	f->held_port = held_port(inst, f->holder, sizeof(f->holder));
+	cli_foreign_files(inst, &f->foreign);
+	return n + (inst->config_error[0] ? 1 : 0) + (f->held_port ? 1 : 0) +
+	       (f->foreign.foreign ? 1 : 0);
+}
+
+static void drift_json(cJSON *o, const struct findings *f)
+{
+	cJSON *drift = cJSON_AddArrayToObject(o, "drift");
+
+	for (size_t i = 0; i < f->n_drift; i++) {
+		cJSON *e = cJSON_CreateObject();
+
+		cJSON_AddStringToObject(e, "key", f->drift[i].key);
+		cJSON_AddStringToObject(e, "config", f->drift[i].config_value);
+		cJSON_AddStringToObject(e, "pinned", f->drift[i].pinned_value);
+		cJSON_AddStringToObject(e, "fix", f->drift[i].fix);
+		cJSON_AddItemToArray(drift, e);
+	}
+}
+
+static cJSON *instance_json(const struct instance *inst, const struct findings *f)
 {
 	const struct profile *p = &inst->profile;
 	cJSON *o = cJSON_CreateObject();
@@ -94,51 +134,28 @@ static cJSON *instance_json(const struct instance *inst)
 	cJSON *grants = cJSON_AddArrayToObject(o, "rescues");
 	for (size_t i = 0; inst->pinned && i < inst->pins.n_rescues; i++)
 		cJSON_AddItemToArray(grants, grant_to_json(&inst->pins.rescues[i]));
-	char holder[128];
-	unsigned hit = held_port(inst, holder, sizeof(holder));
-	if (hit) {
+	if (f->held_port) {
 		cJSON *h = cJSON_AddObjectToObject(o, "port_held");
 
-		cJSON_AddNumberToObject(h, "port", hit);
-		cJSON_AddStringToObject(h, "by", holder);
+		cJSON_AddNumberToObject(h, "port", f->held_port);
+		cJSON_AddStringToObject(h, "by", f->holder);
+	}
+	if (f->foreign.foreign) {
+		cJSON *h = cJSON_AddObjectToObject(o, "foreign_files");
+
+		cJSON_AddNumberToObject(h, "count", (double)f->foreign.foreign);
+		cJSON_AddBoolToObject(h, "more", f->foreign.truncated);
+		cJSON_AddStringToObject(h, "first", f->foreign.first);
+		cJSON_AddNumberToObject(h, "first_uid", f->foreign.first_uid);
 	}
 	if (inst->config_error[0])
 		cJSON_AddStringToObject(o, "config_error", inst->config_error);
-	struct trust_drift d[TRUST_DRIFT_MAX];
-	size_t n = trust_drift_find(inst, d, TRUST_DRIFT_MAX);
-	cJSON *drift = cJSON_AddArrayToObject(o, "drift");
-	for (size_t i = 0; i < n && i < TRUST_DRIFT_MAX; i++) {
-		cJSON *e = cJSON_CreateObject();
-
-		cJSON_AddStringToObject(e, "key", d[i].key);
-		cJSON_AddStringToObject(e, "config", d[i].config_value);
-		cJSON_AddStringToObject(e, "pinned", d[i].pinned_value);
-		cJSON_AddStringToObject(e, "fix", d[i].fix);
-		cJSON_AddItemToArray(drift, e);
-	}
+	drift_json(o, f);
 	return o;
 }
 
-/* Instances whose config no longer agrees with their pins, or does not
- * parse, or whose ports another program holds: not an isolation
- * violation, but the gateway will not start. */
-static size_t count_drift(const struct instance_set *set)
-{
-	struct ownership_report r;
-	struct trust_drift d[TRUST_DRIFT_MAX];
-	char holder[128];
-	size_t n = 0;
-
-	for (size_t i = 0; i < set->n; i++)
-		n += (cli_foreign_files(&set->items[i], &r) > 0 ? 1 : 0) +
-		     trust_drift_find(&set->items[i], d, TRUST_DRIFT_MAX) +
-		     (set->items[i].config_error[0] ? 1 : 0) +
-		     (held_port(&set->items[i], holder, sizeof(holder)) ? 1 : 0);
-	return n;
-}
-
-static int print_json(const struct instance_set *set, const struct violation_list *vl,
-		      size_t others)
+static int print_json(const struct instance_set *set, const struct findings *f,
+		      const struct violation_list *vl, size_t others)
 {
 	cJSON *root = cJSON_CreateObject(), *arr;
 	char *text;
@@ -149,7 +166,7 @@ static int print_json(const struct instance_set *set, const struct violation_lis
 		cJSON_AddItemToArray(arr, cJSON_CreateString(set->problems[i]));
 	arr = cJSON_AddArrayToObject(root, "instances");
 	for (size_t i = 0; i < set->n; i++)
-		cJSON_AddItemToArray(arr, instance_json(&set->items[i]));
+		cJSON_AddItemToArray(arr, instance_json(&set->items[i], &f[i]));
 	arr = cJSON_AddArrayToObject(root, "violations");
 	for (size_t i = 0; i < vl->n; i++) {
 		const struct violation *v = &vl->items[i];
@@ -190,8 +207,8 @@ static void print_grants(const struct instance *inst)
 	}
 }
 
-static void print_text(const struct instance_set *set, const struct violation_list *vl,
-		       size_t others)
+static void print_text(const struct instance_set *set, const struct findings *f,
+		       const struct violation_list *vl, size_t others)
 {
 	for (size_t i = 0; i < set->n; i++) {
 		const struct instance *inst = &set->items[i];
@@ -207,31 +224,27 @@ static void print_text(const struct instance_set *set, const struct violation_li
 		       vl->items[i].detail);
 	for (size_t i = 0; i < set->n; i++) {
 		const struct instance *inst = &set->items[i];
-		struct trust_drift d[TRUST_DRIFT_MAX];
-		size_t n = trust_drift_find(inst, d, TRUST_DRIFT_MAX);
 
 		if (inst->config_error[0])
 			printf("config-error %s: %s\n", profile_label(&inst->profile),
 			       inst->config_error);
-		if (!n)
+		if (!f[i].n_drift)
 			continue;
 		printf("drift %s: the config disagrees with what setup pinned (the gateway "
 		       "will not start):\n",
 		       profile_label(&inst->profile));
 		fflush(stdout);
-		trust_drift_print(stdout, d, n < TRUST_DRIFT_MAX ? n : TRUST_DRIFT_MAX);
-	}
-	for (size_t i = 0; i < set->n; i++) {
-		char holder[128];
-		unsigned hit = held_port(&set->items[i], holder, sizeof(holder));
-
-		if (hit)
-			printf("port-held %s: port %u of its block is held by %s (the gateway will "
-			       "not start)\n",
-			       profile_label(&set->items[i].profile), hit, holder);
+		trust_drift_print(stdout, f[i].drift, f[i].n_drift);
 	}
 	for (size_t i = 0; i < set->n; i++)
-		cli_check_ownership(&set->items[i], "check", false);
+		if (f[i].held_port)
+			printf("port-held %s: port %u of its block is held by %s (the gateway will "
+			       "not start)\n",
+			       profile_label(&set->items[i].profile), f[i].held_port, f[i].holder);
+	fflush(stdout);
+	for (size_t i = 0; i < set->n; i++)
+		if (f[i].foreign.foreign)
+			cli_report_foreign(&set->items[i], &f[i].foreign, "check", false);
 	for (size_t i = 0; i < set->n_problems; i++)
 		cli_errorf("check: cannot read an instance: %s", set->problems[i]);
 	if (vl->n == 0 && others == 0 && set->n_problems == 0)
@@ -239,6 +252,27 @@ static void print_text(const struct instance_set *set, const struct violation_li
 	else
 		printf("%zu violation%s, %zu other problem%s among %zu instances\n", vl->n,
 		       vl->n == 1 ? "" : "s", others, others == 1 ? "" : "s", set->n);
+}
+
+/* The exit code: 2 an unreadable instance, 1 violations or other problems. */
+static int report(const struct instance_set *set, const struct violation_list *vl, bool json)
+{
+	cleanup_free struct findings *f = calloc(set->n ? set->n : 1, sizeof(*f));
+	size_t others = 0;
+	int rc;
+
+	if (!f) {
+		cli_errorf("check: out of memory");
+		return EXIT_FAIL;
+	}
+	for (size_t i = 0; i < set->n; i++)
+		others += findings_collect(&set->items[i], &f[i]);
+	rc = set->n_problems ? EXIT_USAGE : vl->n || others ? EXIT_FAIL : EXIT_OK;
+	if (!json)
+		print_text(set, f, vl, others);
+	else if (print_json(set, f, vl, others) < 0)
+		rc = EXIT_FAIL;
+	return rc;
 }
 
 int cmd_check(const struct cli_context *ctx, int argc, char **argv)
@@ -269,16 +303,7 @@ int cmd_check(const struct cli_context *ctx, int argc, char **argv)
 		instance_set_release(&set);
 		return EXIT_FAIL;
 	}
-	/* Once: it walks every state dir and reads /proc/net, and the verdict,
-	 * the summary line and the exit code must agree. */
-	size_t others = count_drift(&set);
-	rc = set.n_problems ? EXIT_USAGE : vl.n || others ? EXIT_FAIL : EXIT_OK;
-	if (json) {
-		if (print_json(&set, &vl, others) < 0)
-			rc = EXIT_FAIL;
-	} else {
-		print_text(&set, &vl, others);
-	}
+	rc = report(&set, &vl, json);
 	violation_list_release(&vl);
 	instance_set_release(&set);
 	return rc;

@@ -44,6 +44,13 @@ Test(day_two, foreign_files_are_found_and_given_back)
 	expect(&r, 1);
 	cr_assert(strstr(r.err, "belong to another user") && strstr(r.err, "setup"), "%s", r.err);
 	run_result_free(&r);
+	/* A script sees the same finding, and why check failed. */
+	cr_assert_eq(gw_ocr(&g, &r, "check", "--json", NULL), 0);
+	expect(&r, 1);
+	cr_assert(strstr(r.out, "\"ok\":\tfalse") && strstr(r.out, "\"foreign_files\"") &&
+		      strstr(r.out, "\"count\":\t2") && strstr(r.out, "\"first_uid\":\t0"),
+		  "%s", r.out);
+	run_result_free(&r);
 	cr_assert_eq(
 	    gw_ocr(&g, &r, "--profile", "main", "gateway", "--gateway-cmd", FAKE_GATEWAY, NULL), 0);
 	expect(&r, 1);
