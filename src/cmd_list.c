@@ -13,8 +13,10 @@ static void usage(FILE *out)
 	      "\n"
 	      "List every instance of the user (all ~/.openclaw* state dirs and the ones\n"
 	      "registered by setup) with its base port, state, health, supervisor pid and\n"
-	      "uptime. Running gateways are asked upstream's three probes: live (/healthz),\n"
-	      "started (/startupz), ready (/readyz, with what is failing).\n",
+	      "uptime, and upstream's three probes of running gateways: live (/healthz),\n"
+	      "started (/startupz), ready (/readyz, with what is failing), as their\n"
+	      "supervisor last checked them while that check is fresh, else asked now\n"
+	      "(`status --help` says when).\n",
 	      out);
 }
 
@@ -31,7 +33,7 @@ static void usage_cells(const struct sandbox_usage *u, char *mem, size_t mem_len
 			 (unsigned long long)u->pids_current, (unsigned long long)u->pids_max);
 }
 
-/* One of the three probes, asked now: yes, no, or - (not asked). */
+/* One of the three probes: yes, no, or - (not known). */
 static const char *probe_word(const struct gateway_view *v, int verdict)
 {
 	if (!v->probed || verdict < 0)
@@ -67,7 +69,7 @@ int cmd_list(const struct cli_context *ctx, int argc, char **argv)
 		struct gateway_view v;
 		char up[32] = "-", pid[16] = "-", mem[40] = "-", pids[40] = "-";
 
-		if (gateway_view_get(inst, &hp, true, &v, &err) < 0) {
+		if (gateway_view_get(inst, &hp, GATEWAY_PROBE_RECORD, &v, &err) < 0) {
 			err_print(&err);
 			err_clear(&err);
 			rc = EXIT_FAIL;

@@ -462,7 +462,7 @@ int cmd_start(const struct cli_context *ctx, int argc, char **argv)
 	if ((rc = cli_require_set_up(ctx, "start")) >= 0)
 		return rc;
 	if (instance_load(ctx->profile, &ctx->env, 0, &inst, &err) < 0 ||
-	    gateway_view_get(&inst, NULL, false, &v, &err) < 0) {
+	    gateway_view_get(&inst, NULL, GATEWAY_PROBE_NONE, &v, &err) < 0) {
 		err_print(&err);
 		instance_release(&inst);
 		return EXIT_FAIL;

@@ -21,7 +21,7 @@ static bool all_gone(const struct instance *inst, struct gateway_view *v)
 {
 	ocr_error err = {0};
 
-	if (gateway_view_get(inst, NULL, false, v, &err) < 0)
+	if (gateway_view_get(inst, NULL, GATEWAY_PROBE_NONE, v, &err) < 0)
 		return false;
 	return !v->running && !v->orphan;
 }
@@ -52,7 +52,7 @@ int control_stop(const struct instance *inst, int timeout_s, struct control_repo
 	struct gateway_view *v = &r->view;
 
 	memset(r, 0, sizeof(*r));
-	if (gateway_view_get(inst, NULL, false, v, err) < 0)
+	if (gateway_view_get(inst, NULL, GATEWAY_PROBE_NONE, v, err) < 0)
 		return -1;
 	if (v->orphan && !v->running) {
 		/* A sandbox without a supervisor: nobody is left to be graceful. */
@@ -101,7 +101,7 @@ int control_restart(const struct instance *inst, int timeout_s, struct control_r
 	unsigned before;
 
 	memset(r, 0, sizeof(*r));
-	if (gateway_view_get(inst, NULL, false, v, err) < 0)
+	if (gateway_view_get(inst, NULL, GATEWAY_PROBE_NONE, v, err) < 0)
 		return -1;
 	if (!v->running)
 		return err_set(err, 0,
@@ -120,7 +120,7 @@ int control_restart(const struct instance *inst, int timeout_s, struct control_r
 		return err_set(err, errno, "restart: %s: cannot signal supervisor pid %ld", label,
 			       (long)r->supervisor);
 	for (;; pause_ms(100)) {
-		if (gateway_view_get(inst, NULL, false, v, err) < 0)
+		if (gateway_view_get(inst, NULL, GATEWAY_PROBE_NONE, v, err) < 0)
 			return -1;
 		if (!v->running || gateway_view_supervisor_pid(v) != r->supervisor)
 			return err_set(err, 0, "restart: %s: the supervisor (pid %ld) went away",

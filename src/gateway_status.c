@@ -9,12 +9,75 @@
 
 #include "plan.h"
 
-int gateway_view_get(const struct instance *inst, struct http_probe **hp, bool probe,
-		     struct gateway_view *v, ocr_error *err)
+/* Started, live and started: what `status` exits 0 for. Without a state
+ * file of ours (a supervisor in another pid namespace) the probes alone
+ * say it; otherwise the supervisor must have seen the run start, so exit 0
+ * never comes with a state of "starting". */
+static bool view_ok(const struct gateway_view *v)
+{
+	bool started_run = v->foreign_pid_ns || (v->have_state && v->st.phase == PHASE_STARTED);
+
+	return v->running && !v->supervisor_gone && !(v->have_state && v->st.held) && started_run &&
+	       v->health.v.live == 1 && v->health.v.started == 1;
+}
+
+void gateway_view_use_record(struct gateway_view *v, const struct runtime_state *st)
+{
+	v->health = st->health;
+	v->probed = true;
+	v->source = HEALTH_FROM_SUPERVISOR;
+	v->health_age_ms = runtime_now_unix_ms() - st->health.at_ms;
+	v->ok = view_ok(v);
+}
+
+/* The record can stand for the health now: fills NOTE with why not. */
+static bool record_usable(const struct gateway_view *v, char *note, size_t len)
+{
+	const struct runtime_state *st = &v->st;
+	int64_t age = runtime_now_unix_ms() - st->health.at_ms;
+
+	note[0] = '\0';
+	if (v->foreign_pid_ns || !v->have_state)
+		return false; /* nothing of ours to read */
+	if (st->phase != PHASE_STARTED)
+		return false; /* checks run once started; until then ask now */
+	if (st->liveness_interval_s <= 0)
+		snprintf(note, len, "the supervisor's watchdog is off");
+	else if (!st->health.at_ms)
+		snprintf(note, len, "the supervisor has not checked yet");
+	else if (!liveness_record_fresh(age, st->liveness_interval_s, st->liveness_timeout_s))
+		snprintf(note, len, "the supervisor's last check is %llds old",
+			 (long long)(age / 1000));
+	else
+		return true;
+	return false;
+}
+
+/* The state file's supervisor is still that process: its pid with its
+ * start time. A record without the start time cannot be verified. */
+static bool supervisor_alive(const struct gateway_view *v)
+{
+	return v->st.supervisor_pid > 0 && v->st.supervisor_start_ticks &&
+	       runtime_pid_alive(v->st.supervisor_pid, v->st.supervisor_start_ticks);
+}
+
+static void read_usage(const struct instance *inst, struct gateway_view *v)
+{
+	char prefix[64];
+	ocr_error ignored = {0};
+
+	if (!v->running || !v->have_state || v->st.init_pid <= 0 ||
+	    !runtime_pid_alive(v->st.init_pid, v->st.init_start_ticks))
+		return;
+	plan_cgroup_prefix(&inst->profile, prefix, sizeof(prefix));
+	sandbox_usage_of(v->st.init_pid, prefix, &v->usage, &ignored);
+}
+
+/* The lock and the state file: who runs, and may the record be read. */
+static int read_records(const struct instance *inst, struct gateway_view *v, ocr_error *err)
 {
 	int held;
 
-	memset(v, 0, sizeof(*v));
 	if (runtime_paths_for(&inst->profile, &v->paths, err) < 0)
 		return -1;
 	held = runtime_lock_held(&v->paths, &v->lock_pid, err);
@@ -38,33 +101,54 @@ int gateway_view_get(const struct instance *inst, struct http_probe **hp, bool p
 		runtime_state_init(&v->st);
 		v->have_state = false;
 	}
+	/* The lock is held (by a process that inherited it?) but the writer
+	 * of the record is dead, or its pid is another process now. */
+	if (v->running && v->have_state && v->st.supervisor_start_ticks && !supervisor_alive(v))
+		v->supervisor_gone = true;
 	v->port = v->have_state && v->st.port_base ? v->st.port_base : inst->ports.base;
 	/* The supervisor died without its sandbox (it should never happen:
 	 * the sandbox dies with it); say so rather than report "stopped". */
-	if (!v->running && v->have_state && v->st.init_pid > 0)
+	if ((!v->running || v->supervisor_gone) && v->have_state && v->st.init_pid > 0)
 		v->orphan = runtime_pid_alive(v->st.init_pid, v->st.init_start_ticks);
-	if (v->running && v->have_state && v->st.init_pid > 0 &&
-	    runtime_pid_alive(v->st.init_pid, v->st.init_start_ticks)) {
-		char prefix[64];
-		ocr_error ignored = {0};
+	return 0;
+}
 
-		plan_cgroup_prefix(&inst->profile, prefix, sizeof(prefix));
-		sandbox_usage_of(v->st.init_pid, prefix, &v->usage, &ignored);
+int gateway_view_get(const struct instance *inst, struct http_probe **hp, enum gateway_probe probe,
+		     struct gateway_view *v, ocr_error *err)
+{
+	memset(v, 0, sizeof(*v));
+	if (read_records(inst, v, err) < 0)
+		return -1;
+	if (!v->supervisor_gone)
+		read_usage(inst, v);
+	if (!v->running || (v->have_state && v->st.held) || probe == GATEWAY_PROBE_NONE)
+		return 0;
+	/* A gone supervisor's record is history: say so, ask only when told. */
+	if (v->supervisor_gone && probe != GATEWAY_PROBE_NOW)
+		return 0;
+	if (probe == GATEWAY_PROBE_RECORD &&
+	    record_usable(v, v->probe_note, sizeof(v->probe_note))) {
+		gateway_view_use_record(v, &v->st);
+		return 0;
 	}
-	if (!v->running || !probe || !hp)
+	if (!hp)
 		return 0;
 	if (!*hp && http_probe_open(hp, err) < 0)
 		return err_prefix(err, "probe");
-	v->probed = true;
 	if (health_check(*hp, v->port, GATEWAY_PROBE_TIMEOUT_MS, &v->health, err) < 0)
 		return -1;
-	v->ok = v->health.v.live == 1 && v->health.v.started == 1;
+	v->probed = true;
+	v->source = HEALTH_FROM_NOW;
+	v->health_age_ms = runtime_now_unix_ms() - v->health.at_ms;
+	v->ok = view_ok(v);
 	return 0;
 }
 
 const char *gateway_view_state(const struct gateway_view *v)
 {
 	if (v->running) {
+		if (v->supervisor_gone)
+			return "supervisor-gone";
 		if (!v->have_state)
 			return "starting";
 		if (v->st.held) /* stopped or given up, kept for a rescuer's start */
@@ -107,14 +191,15 @@ const char *gateway_view_health(const struct gateway_view *v)
 
 pid_t gateway_view_supervisor_pid(const struct gateway_view *v)
 {
-	if (!v->running || v->foreign_pid_ns)
+	if (!v->running || v->foreign_pid_ns || v->supervisor_gone)
 		return 0;
 	return v->lock_pid > 0 ? v->lock_pid : v->st.supervisor_pid;
 }
 
 int64_t gateway_view_uptime(const struct gateway_view *v)
 {
-	if (!v->running || !v->have_state || !v->st.started_at || !v->st.child_pid)
+	if (!v->running || v->supervisor_gone || !v->have_state || !v->st.started_at ||
+	    !v->st.child_pid)
 		return 0;
 	return runtime_now_unix() - v->st.started_at;
 }
@@ -149,10 +234,37 @@ static cJSON *failing_json(const char *failing)
 	return arr;
 }
 
-/* The three probes asked now, each on its own. */
+static const char *source_name(enum gateway_health_source src)
+{
+	return src == HEALTH_FROM_SUPERVISOR ? "supervisor" : src == HEALTH_FROM_NOW ? "now" : NULL;
+}
+
+/* Where the probes' answers come from, when they were asked, how old. */
+static void add_source(cJSON *o, const struct gateway_view *v)
+{
+	const char *src = source_name(v->source);
+
+	if (src)
+		cJSON_AddStringToObject(o, "probe_source", src);
+	else
+		cJSON_AddNullToObject(o, "probe_source");
+	if (v->probed) {
+		cJSON_AddNumberToObject(o, "probed_at_ms", (double)v->health.at_ms);
+		cJSON_AddNumberToObject(o, "probe_age_ms", (double)v->health_age_ms);
+	} else {
+		cJSON_AddNullToObject(o, "probed_at_ms");
+		cJSON_AddNullToObject(o, "probe_age_ms");
+	}
+	if (v->probe_note[0])
+		cJSON_AddStringToObject(o, "probe_note", v->probe_note);
+}
+
+/* The three probes, each on its own. */
 static void add_probes(cJSON *o, const struct gateway_view *v)
 {
 	const struct health_report *h = &v->health;
+
+	add_source(o, v);
 
 	add_tristate(o, "live", v->probed ? h->v.live : -1);
 	add_tristate(o, "started", v->probed ? h->v.started : -1);
@@ -220,12 +332,13 @@ static cJSON *usage_json(const struct sandbox_usage *u)
 cJSON *gateway_view_json(const struct instance *inst, const struct gateway_view *v)
 {
 	cJSON *o = cJSON_CreateObject(), *ports;
-	bool live = v->running && v->have_state;
+	bool live = v->running && v->have_state && !v->supervisor_gone;
 
 	cJSON_AddStringToObject(o, "profile", profile_label(&inst->profile));
 	cJSON_AddStringToObject(o, "state", gateway_view_state(v));
 	cJSON_AddBoolToObject(o, "running", v->running && !(v->have_state && v->st.held));
 	cJSON_AddBoolToObject(o, "held", v->running && v->have_state && v->st.held);
+	cJSON_AddBoolToObject(o, "supervisor_gone", v->supervisor_gone);
 	cJSON_AddStringToObject(o, "health", gateway_view_health(v));
 	cJSON_AddBoolToObject(o, "healthy", strcmp(gateway_view_health(v), "healthy") == 0);
 	cJSON_AddBoolToObject(o, "degraded", strcmp(gateway_view_health(v), "degraded") == 0);
@@ -315,10 +428,45 @@ static void print_watchdog(FILE *out, const struct gateway_view *v)
 		fprintf(out, "  restart  last one: %s\n", st->last_restart_reason);
 }
 
+/* " (probed 3s ago by its supervisor)", " (probed now: why)". */
+static void print_source(FILE *out, const struct gateway_view *v)
+{
+	char age[32];
+
+	if (v->source == HEALTH_FROM_SUPERVISOR) {
+		runtime_format_duration(v->health_age_ms / 1000, age, sizeof(age));
+		fprintf(out, " (probed %s ago by its supervisor)", age);
+	} else if (v->source == HEALTH_FROM_NOW) {
+		fprintf(out, " (probed now%s%s)", v->probe_note[0] ? ": " : "", v->probe_note);
+	}
+}
+
+/* The lock is held, the supervisor that wrote the record is not alive. */
+static void print_gone(FILE *out, const char *label, const struct gateway_view *v)
+{
+	fprintf(out,
+		"%s: supervisor gone (pid %ld is no longer it), yet its lock is held; its "
+		"record is not current",
+		label, (long)v->st.supervisor_pid);
+	if (v->probed)
+		fprintf(out, "; the gateway, probed now: %s", health_word(&v->health.v));
+	fprintf(out, "\n");
+	if (v->orphan)
+		fprintf(out, "  warning: its sandbox (pid %ld) is still alive\n",
+			(long)v->st.init_pid);
+	fprintf(out, "  lock     %s (a process that inherited it holds it)\n", v->paths.lock);
+	fprintf(out, "  ports    %u-%u\n", v->port, v->port + PORT_BLOCK_LAST_OFFSET);
+}
+
 void gateway_view_print(FILE *out, const struct instance *inst, const struct gateway_view *v)
 {
 	const char *label = profile_label(&inst->profile);
 	char up[32], usage[160];
+
+	if (v->supervisor_gone) {
+		print_gone(out, label, v);
+		return;
+	}
 
 	if (!v->running || (v->have_state && v->st.held)) {
 		fprintf(out, "%s: %s", label, gateway_view_state(v));
@@ -344,6 +492,7 @@ void gateway_view_print(FILE *out, const struct instance *inst, const struct gat
 	if (v->probed && strcmp(gateway_view_health(v), "degraded") == 0)
 		fprintf(out, ": %s",
 			v->health.v.failing[0] ? v->health.v.failing : "/readyz says not ready");
+	print_source(out, v);
 	fputc('\n', out);
 	fprintf(out, "  pids     supervisor %ld", (long)gateway_view_supervisor_pid(v));
 	if (v->st.init_pid) {

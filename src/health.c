@@ -138,3 +138,23 @@ bool liveness_record(struct liveness *l, bool live)
 	l->failures++;
 	return l->interval_ms > 0 && l->failures >= l->failures_max;
 }
+
+int64_t liveness_check_budget_ms(int timeout_s)
+{
+	return (int64_t)timeout_s * 3000 + 5000;
+}
+
+int64_t liveness_record_max_age_ms(int interval_s, int timeout_s)
+{
+	if (interval_s <= 0)
+		return 0;
+	return (int64_t)interval_s * 2000 + liveness_check_budget_ms(timeout_s > 0 ? timeout_s : 0);
+}
+
+bool liveness_record_fresh(int64_t age_ms, int interval_s, int timeout_s)
+{
+	/* A second of slack backwards: the writer's and our clocks are one,
+	 * but its stamp is taken before the requests go out. */
+	return age_ms >= -1000 && age_ms <= liveness_record_max_age_ms(interval_s, timeout_s) &&
+	       interval_s > 0;
+}

@@ -68,4 +68,18 @@ struct liveness {
 /* A check's outcome; returns true when the gateway must be restarted. */
 bool liveness_record(struct liveness *l, bool live);
 
+/* The longest one check may take: three requests of TIMEOUT_S each, plus
+ * 5 s for the probe child to start (the supervisor's deadline for it). */
+int64_t liveness_check_budget_ms(int timeout_s);
+
+/* How old the supervisor's latest check may be and still stand for the
+ * gateway's health (`status` answers from it instead of asking): two
+ * intervals (one check missed) plus one check's budget. 0 when the
+ * watchdog is off: nothing keeps a record fresh then. */
+int64_t liveness_record_max_age_ms(int interval_s, int timeout_s);
+
+/* AGE_MS of a check (now minus when it was made): still fresh? A check
+ * from the future (the clock went back) is not. */
+bool liveness_record_fresh(int64_t age_ms, int interval_s, int timeout_s);
+
 #endif

@@ -9,20 +9,13 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
-#include <sys/time.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "runtime.h"
+
 #define PROBE_POLL_MS 250
-
-static int64_t unix_ms(void)
-{
-	struct timeval tv;
-
-	gettimeofday(&tv, NULL);
-	return (int64_t)tv.tv_sec * 1000 + tv.tv_usec / 1000;
-}
 
 static struct health_answer answer_of(const struct http_result *h)
 {
@@ -39,7 +32,7 @@ int health_check(struct http_probe *hp, unsigned port, long timeout_ms, struct h
 	memset(r, 0, sizeof(*r));
 	if (!h)
 		return err_set(err, ENOMEM, "health check");
-	r->at_ms = unix_ms();
+	r->at_ms = runtime_now_unix_ms();
 	if (http_probe_get(hp, port, "/healthz", timeout_ms, &h[0], err) < 0)
 		goto out;
 	if (h[0].status && (http_probe_get(hp, port, "/startupz", timeout_ms, &h[1], err) < 0 ||

@@ -256,6 +256,7 @@ static void add_health(cJSON *o, const struct runtime_state *st)
 	cJSON_AddNumberToObject(h, "liveness_failures", st->liveness_failures);
 	cJSON_AddNumberToObject(h, "liveness_interval_s", st->liveness_interval_s);
 	cJSON_AddNumberToObject(h, "liveness_failures_max", st->liveness_failures_max);
+	cJSON_AddNumberToObject(h, "liveness_timeout_s", st->liveness_timeout_s);
 }
 
 static int tristate(const cJSON *o, const char *key)
@@ -298,6 +299,7 @@ static void read_health(const cJSON *o, struct runtime_state *st)
 	st->liveness_failures = (unsigned)num(h, "liveness_failures");
 	st->liveness_interval_s = (int)num(h, "liveness_interval_s");
 	st->liveness_failures_max = (int)num(h, "liveness_failures_max");
+	st->liveness_timeout_s = (int)num(h, "liveness_timeout_s");
 }
 
 int runtime_state_write(const struct runtime_paths *rp, const struct runtime_state *st,
@@ -313,6 +315,7 @@ int runtime_state_write(const struct runtime_paths *rp, const struct runtime_sta
 	cJSON_AddStringToObject(o, "state_dir", st->state_dir);
 	cJSON_AddStringToObject(o, "phase", runtime_phase_name(st->phase));
 	cJSON_AddNumberToObject(o, "supervisor_pid", st->supervisor_pid);
+	cJSON_AddNumberToObject(o, "supervisor_start_ticks", (double)st->supervisor_start_ticks);
 	cJSON_AddNumberToObject(o, "init_pid", st->init_pid);
 	cJSON_AddNumberToObject(o, "child_pid", st->child_pid);
 	cJSON_AddNumberToObject(o, "init_start_ticks", (double)st->init_start_ticks);
@@ -382,6 +385,7 @@ int runtime_state_read(const struct runtime_paths *rp, struct runtime_state *st,
 	const cJSON *ph = cJSON_GetObjectItemCaseSensitive(o, "phase");
 	st->phase = phase_from_name(cJSON_IsString(ph) ? ph->valuestring : NULL);
 	st->supervisor_pid = (pid_t)num(o, "supervisor_pid");
+	st->supervisor_start_ticks = (unsigned long long)num(o, "supervisor_start_ticks");
 	st->init_pid = (pid_t)num(o, "init_pid");
 	st->child_pid = (pid_t)num(o, "child_pid");
 	st->init_start_ticks = (unsigned long long)num(o, "init_start_ticks");
@@ -448,6 +452,14 @@ bool runtime_pid_alive(pid_t pid, unsigned long long start)
 int64_t runtime_now_unix(void)
 {
 	return (int64_t)time(NULL);
+}
+
+int64_t runtime_now_unix_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 int64_t runtime_now_ms(void)

@@ -68,6 +68,9 @@ struct runtime_state {
 	char state_dir[PATH_MAX];
 	char log_path[PATH_MAX]; /* "" in the foreground */
 	pid_t supervisor_pid;
+	/* Its /proc starttime: a reader proves the supervisor that wrote this
+	 * file is still that process, not a pid reused since. */
+	unsigned long long supervisor_start_ticks;
 	pid_t init_pid;			     /* the sandbox's pid 1, host pid */
 	pid_t child_pid;		     /* the gateway, host pid */
 	unsigned long long init_start_ticks; /* /proc/PID/stat starttime, against pid reuse */
@@ -87,6 +90,7 @@ struct runtime_state {
 	unsigned liveness_failures; /* consecutive failed checks */
 	int liveness_interval_s;    /* 0: the watchdog is off */
 	int liveness_failures_max;
+	int liveness_timeout_s;	       /* per request: bounds how long a check may take */
 	char last_restart_reason[256]; /* why the supervisor last restarted the gateway */
 	/* Nothing runs, yet the supervisor stays for a rescuer's `start`
 	 * (control_server.h): a profile that another one may rescue. */
@@ -107,7 +111,8 @@ unsigned long long runtime_proc_start_ticks(pid_t pid);
 bool runtime_pid_alive(pid_t pid, unsigned long long start);
 
 int64_t runtime_now_unix(void);
-int64_t runtime_now_ms(void); /* CLOCK_MONOTONIC */
+int64_t runtime_now_unix_ms(void); /* CLOCK_REALTIME: comparable across processes */
+int64_t runtime_now_ms(void);	   /* CLOCK_MONOTONIC */
 /* "3h 02m", "41s" */
 void runtime_format_duration(int64_t seconds, char *buf, size_t len);
 

@@ -102,7 +102,8 @@ void sup_start_probe(struct sup *s, enum probe_mode mode)
 		sup_say(s, "cannot start the health probe: %s", strerror(errno));
 	else if (mode == PROBE_ONCE)
 		/* Three requests at most, each bounded by curl's timeout. */
-		s->check_deadline = runtime_now_ms() + s->o->liveness_timeout_s * 3000LL + 5000;
+		s->check_deadline =
+		    runtime_now_ms() + liveness_check_budget_ms(s->o->liveness_timeout_s);
 }
 
 static void check_gateway(struct sup *s)
@@ -514,10 +515,12 @@ int supervisor_run(const struct supervisor_opts *o)
 	}
 	s.launch_ms = runtime_now_ms();
 	s.st->supervisor_pid = getpid();
+	s.st->supervisor_start_ticks = runtime_proc_start_ticks(s.st->supervisor_pid);
 	s.st->supervisor_started_at = runtime_now_unix();
 	s.st->last_exit = -1;
 	s.st->liveness_interval_s = o->liveness_interval_s;
 	s.st->liveness_failures_max = o->liveness_failures;
+	s.st->liveness_timeout_s = o->liveness_timeout_s;
 	if (sd_watchdog_interval_ms(o->sd) > 0)
 		s.watchdog_at = s.launch_ms;
 	ctl_rescan(&s);

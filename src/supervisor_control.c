@@ -176,15 +176,12 @@ static cJSON *op_status(struct sup *s)
 	FILE *mem;
 	cJSON *o;
 
-	if (gateway_view_get(ctl_target(s), NULL, false, &v, &err) < 0)
+	if (gateway_view_get(ctl_target(s), NULL, GATEWAY_PROBE_NONE, &v, &err) < 0)
 		return ctl_answer(false, err_text(&err, buf, sizeof(buf)));
 	/* The supervisor does not load libcurl: its watchdog's latest check
 	 * stands for the probes `status` asks on the host. */
-	if (v.running && !s->st->held && s->st->health.at_ms) {
-		v.health = s->st->health;
-		v.probed = true;
-		v.ok = v.health.v.live == 1 && v.health.v.started == 1;
-	}
+	if (v.running && !s->st->held && s->st->health.at_ms)
+		gateway_view_use_record(&v, s->st);
 	o = ctl_answer(true, NULL);
 	mem = open_memstream(&text, &len);
 	if (mem) {

@@ -56,6 +56,8 @@ void sup_start_gateway(struct sup *s)
 	s->st->phase = PHASE_STARTING;
 	s->live.failures = 0;
 	s->st->liveness_failures = 0;
+	/* The last run's checks say nothing of this one. */
+	memset(&s->st->health, 0, sizeof(s->st->health));
 	sup_save_state(s);
 	sup_say(s,
 		"gateway started (sandbox pid %ld, gateway pid %ld), waiting for "
@@ -286,7 +288,7 @@ void sup_on_check(struct sup *s, const struct health_report *r, const char *no_r
 		/* No answer at all is a failed check, stamped now. */
 		snprintf(why, sizeof(why), "%s", no_report);
 		memset(&s->st->health, 0, sizeof(s->st->health));
-		s->st->health.at_ms = (int64_t)runtime_now_unix() * 1000;
+		s->st->health.at_ms = runtime_now_unix_ms();
 		s->st->health.v = (struct health_verdict){.live = 0, .started = -1, .ready = -1};
 		snprintf(s->st->health.error, sizeof(s->st->health.error), "%s", no_report);
 	}

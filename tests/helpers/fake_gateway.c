@@ -24,6 +24,10 @@
  *                        fix (exit78 runs normally afterwards) | fail (exit 1)
  *                        | nothing (default: exit 0 without fixing)
  *
+ * While <state>/fake-unhealthy exists (a test creates and removes it),
+ * /healthz answers 503 {"ok":false,"status":"unhealthy"}: a gateway that
+ * turns unhealthy and back without restarting.
+ *
  * SIGHUP, SIGQUIT, SIGUSR1 and SIGUSR2 are logged ("got SIGUSR2"); the
  * signal that stopped it too ("got SIGINT").
  *
@@ -240,8 +244,12 @@ static void answer(int fd, const struct timing *t)
 		return;
 	req[n] = '\0';
 	if (strncmp(req, "GET /healthz", 12) == 0) {
-		status = "200 OK";
-		body = "{\"ok\":true,\"status\":\"live\"}";
+		char flag[4096];
+
+		state_path(flag, sizeof(flag), "fake-unhealthy");
+		status = access(flag, F_OK) == 0 ? "503 Service Unavailable" : "200 OK";
+		body = status[0] == '2' ? "{\"ok\":true,\"status\":\"live\"}"
+					: "{\"ok\":false,\"status\":\"unhealthy\"}";
 	} else if (strncmp(req, "GET /startupz", 13) == 0 && !t->html) {
 		if (now_ms() >= t->started_at) {
 			status = "200 OK";

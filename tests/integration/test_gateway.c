@@ -90,10 +90,21 @@ Test(gateway, status_exit_codes)
 	cr_assert_eq(gw_wait_status(&g, 3, 1), 3); /* never started */
 	/* Live but /startupz still says starting: running, not started: 1. */
 	gw_start(&g, "--env", "FAKE_STARTUP_DELAY_MS=600000", NULL);
-	cr_assert_eq(gw_wait_status(&g, 1, 60), 1);
+	/* Until it listens, status exits 1 too (not live): wait for live. */
+	long deadline = gw_now_ms() + 60000;
 	int code;
-	cJSON *st = gw_status_json(&g, &code);
+	cJSON *st = NULL;
+	for (;;) {
+		cJSON_Delete(st);
+		st = gw_status_json(&g, &code);
+		if (cJSON_IsTrue(cJSON_GetObjectItem(st, "live")) || gw_now_ms() >= deadline)
+			break;
+		gw_sleep_ms(250);
+	}
 	cr_assert_eq(code, 1);
+	/* Probed now: the supervisor's checks start once the gateway has. */
+	cr_assert_str_eq(cJSON_GetObjectItem(st, "probe_source")->valuestring, "now");
+	cr_assert_str_eq(cJSON_GetObjectItem(st, "state")->valuestring, "starting");
 	cr_assert_eq(gw_json_num(cJSON_GetObjectItem(st, "healthz"), "status"), 200);
 	cr_assert_eq(gw_json_num(cJSON_GetObjectItem(st, "startupz"), "status"), 503);
 	cr_assert(cJSON_IsTrue(cJSON_GetObjectItem(st, "live")));

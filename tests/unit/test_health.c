@@ -103,6 +103,23 @@ Test(health, liveness_restarts_after_n_failures_in_a_row)
 	cr_assert_not(liveness_record(&off, false));
 }
 
+/* How long the supervisor's latest check stands for the gateway's health
+ * in `status`: two intervals plus one check's budget (three timeouts and
+ * the probe's start), never with the watchdog off, never from the future. */
+Test(liveness, a_record_is_fresh_for_two_intervals_and_one_check)
+{
+	cr_assert_eq(liveness_check_budget_ms(10), 35000);
+	cr_assert_eq(liveness_record_max_age_ms(30, 10), 60000 + 35000);
+	cr_assert_eq(liveness_record_max_age_ms(0, 10), 0);
+	cr_assert(liveness_record_fresh(0, 30, 10));
+	cr_assert(liveness_record_fresh(95000, 30, 10));
+	cr_assert_not(liveness_record_fresh(95001, 30, 10));
+	cr_assert(liveness_record_fresh(-1000, 30, 10), "the stamp precedes the requests");
+	cr_assert_not(liveness_record_fresh(-60000, 30, 10), "a clock that went back");
+	cr_assert_not(liveness_record_fresh(0, 0, 10), "the watchdog is off");
+	cr_assert_eq(liveness_record_max_age_ms(1, 1), 2000 + 8000);
+}
+
 Test(probe, report_round_trip)
 {
 	struct health_report r = {.at_ms = 1234567890123LL,
