@@ -59,7 +59,7 @@ int health_startup(const struct health_answer *a, char *word, size_t len)
 		return -1;
 	}
 	snprintf(word, len, "%s", status);
-	text_defang(word, strlen(word));
+	text_defang_line(word, strlen(word));
 	started = a->status == 200 && strcmp(status, "started") == 0;
 	cJSON_Delete(o);
 	return started;
@@ -89,7 +89,7 @@ int health_ready(const struct health_answer *a, char *failing, size_t len)
 		int w = snprintf(failing + n, len - n, "%s%s", n ? ", " : "", item->valuestring);
 		n = w < 0 ? n : (size_t)w + n >= len ? len - 1 : n + (size_t)w;
 	}
-	text_defang(failing, n);
+	text_defang_line(failing, n);
 	rc = cJSON_IsTrue(ready) && a->status == 200;
 	cJSON_Delete(o);
 	return rc;

@@ -16,6 +16,14 @@ void text_defang(char *text, size_t len)
 	}
 }
 
+void text_defang_line(char *text, size_t len)
+{
+	text_defang(text, len);
+	for (size_t i = 0; i < len; i++)
+		if (text[i] == '\n' || text[i] == '\t')
+			text[i] = '?';
+}
+
 void text_shell_quote(const char *in, char *out, size_t len)
 {
 	static const char safe[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"

@@ -10,6 +10,11 @@
  * recolour, erase or overwrite lines nor send the terminal's query
  * sequences. */
 void text_defang(char *text, size_t len);
+/* text_defang for a word printed inside a line of ours (a health word, a
+ * config key or value): newline and tab become '?' as well, so the
+ * payload's text can neither start a line of its own (a forged row in
+ * `list`, a fake "ok" in `status`) nor shift the columns. */
+void text_defang_line(char *text, size_t len);
 
 /* IN as one shell word in OUT: as is when it holds only characters no
  * shell treats specially, else in single quotes (' as '\''). A command we

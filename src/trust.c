@@ -479,9 +479,9 @@ static size_t drift_add(struct trust_drift *out, size_t max, size_t n, const cha
 		snprintf(out[n].fix, sizeof(out[n].fix), "%s", fix);
 		/* The key (browser.profiles.NAME...) and the value are the
 		 * payload's words, printed on a person's terminal. */
-		text_defang(out[n].key, strlen(out[n].key));
-		text_defang(out[n].config_value, strlen(out[n].config_value));
-		text_defang(out[n].fix, strlen(out[n].fix));
+		text_defang_line(out[n].key, strlen(out[n].key));
+		text_defang_line(out[n].config_value, strlen(out[n].config_value));
+		text_defang_line(out[n].fix, strlen(out[n].fix));
 	}
 	return n + 1;
 }

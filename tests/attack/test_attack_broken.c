@@ -151,3 +151,31 @@ BOTH_MODES(broken, port_holder_name_cannot_drive_the_terminal)
 	kill(bg, SIGTERM);
 	cr_expect_neq(afx_reap(f, bg, 30), -1);
 }
+
+/* Own: the gateway's health answers are its words, and `status` and `list`
+ * print them inside lines of their own. A payload whose /readyz says it is
+ * failing "db\nFORGED b: running" would start a line of its choosing there
+ * (a row for another profile in `list`, an "ok" in `status`): a word from
+ * the payload stays on its line. */
+BOTH_MODES(broken, health_words_cannot_forge_lines)
+{
+	const char *const cmds[][4] = {{"--profile", "a", "status", NULL}, {"list", NULL}};
+	struct run_result r;
+
+	f->detached[0] = true;
+	afx_the = *f;
+	AFX_OCR(f, &r, "--profile", "a", "gateway", "--detach", "--gateway-cmd", f->fake, "--env",
+		"FAKE_READY_FAILING=db\\nFORGED b: running\\tTAB");
+	cr_assert_eq(r.exit_code, 0, "%s%s", r.out, r.err);
+	run_result_free(&r);
+	for (size_t i = 0; i < 2; i++) {
+		AFX_OCR(f, &r, cmds[i][0], cmds[i][1], cmds[i][2], cmds[i][3]);
+		cr_expect(strstr(r.out, "FORGED"), "%s: the failing check is not shown: %s%s",
+			  cmds[i][0], r.out, r.err);
+		cr_expect(!strstr(r.out, "\nFORGED") && !strstr(r.err, "\nFORGED") &&
+			      !strstr(r.out, "\tTAB"),
+			  "%s: the payload started a line of its own: %s%s", cmds[i][0], r.out,
+			  r.err);
+		run_result_free(&r);
+	}
+}

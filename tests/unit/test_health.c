@@ -170,3 +170,18 @@ Test(health, answers_lose_control_characters)
 	text_defang(text, strlen(text));
 	cr_assert_str_eq(text, "ok\n?[31mred?\tend??");
 }
+
+/* A word of the payload's is printed inside a line of ours (`list`'s row,
+ * `status`'s "(failing: ...)"): it cannot start a line or a column. */
+Test(health, answers_stay_on_their_line)
+{
+	const char *body = "{\"ready\": false, \"failing\": [\"db\\nb  running  healthy\\tx\"]}";
+	struct health_answer a = {.status = 503, .body = body};
+	char failing[256];
+	char text[] = "a\nb\tc\x1b";
+
+	cr_assert_eq(health_ready(&a, failing, sizeof(failing)), 0);
+	cr_assert_str_eq(failing, "db?b  running  healthy?x");
+	text_defang_line(text, strlen(text));
+	cr_assert_str_eq(text, "a?b?c?");
+}
