@@ -95,16 +95,31 @@ void sb_cg_read_usage(const char *dir, int version, unsigned controllers, struct
 		read_cpu(dir, version, u);
 }
 
+void sb_cg_usage_now(const struct sandbox *sb, struct sandbox_usage *u)
+{
+	memset(u, 0, sizeof(*u));
+	for (size_t j = 0; j < sb->n_cgroups; j++)
+		sb_cg_read_usage(sb->cgroups[j].dir, sb->cgroups[j].version,
+				 sb->cgroups[j].controllers, u);
+}
+
+static uint64_t since(uint64_t now, uint64_t base)
+{
+	return now > base ? now - base : 0;
+}
+
+/* The slot is kept across starts: its counters are this start's only
+ * against their value when it began. */
 void sandbox_usage_get(const struct sandbox *sb, struct sandbox_usage *u)
 {
 	if (sb->have_final_usage) {
 		*u = sb->final_usage;
 		return;
 	}
-	memset(u, 0, sizeof(*u));
-	for (size_t j = 0; j < sb->n_cgroups; j++)
-		sb_cg_read_usage(sb->cgroups[j].dir, sb->cgroups[j].version,
-				 sb->cgroups[j].controllers, u);
+	sb_cg_usage_now(sb, u);
+	u->memory_max_hits = since(u->memory_max_hits, sb->usage_base.memory_max_hits);
+	u->oom_kills = since(u->oom_kills, sb->usage_base.oom_kills);
+	u->pids_refused = since(u->pids_refused, sb->usage_base.pids_refused);
 }
 
 int sandbox_usage_of(pid_t init_pid, const char *prefix, struct sandbox_usage *u,

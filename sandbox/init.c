@@ -185,6 +185,9 @@ void sb_init_main(struct sandbox *sb, const struct sb_child_args *a)
 	for (size_t i = 0; i < sizeof(forwarded_signals) / sizeof(forwarded_signals[0]); i++)
 		sigaddset(&set, forwarded_signals[i]);
 	sigprocmask(SIG_BLOCK, &set, NULL);
+	/* The launcher's locks on its cgroup slot stay the launcher's: no
+	 * directory of the host's cgroupfs is kept open in here. */
+	sb_cgroup_close_fds(sb);
 
 	do
 		n = read(a->sync_fd, &go, 1);

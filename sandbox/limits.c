@@ -17,11 +17,10 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
-#include <time.h>
 
 int sb_rlimits_apply(const struct sandbox *sb, struct sandbox_error *err)
 {
@@ -43,150 +42,6 @@ int sb_rlimits_apply(const struct sandbox *sb, struct sandbox_error *err)
 	return 0;
 }
 
-/* ---- small file I/O on cgroupfs -------------------------------------------- */
-
-int sb_cg_read(const char *dir, const char *file, char *buf, size_t len)
-{
-	char path[PATH_MAX + 64];
-	cleanup_close int fd = -1;
-	ssize_t n;
-
-	if (snprintf(path, sizeof(path), "%s/%s", dir, file) >= (int)sizeof(path))
-		return -1;
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-	if (fd < 0)
-		return -1;
-	n = read(fd, buf, len - 1);
-	if (n < 0)
-		return -1;
-	buf[n] = '\0';
-	return 0;
-}
-
-static int cg_write(const char *dir, const char *file, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static int cg_write(const char *dir, const char *file, const char *fmt, ...)
-{
-	char path[PATH_MAX + 64], text[64];
-	cleanup_close int fd = -1;
-	va_list ap;
-	int n;
-
-	va_start(ap, fmt);
-	n = vsnprintf(text, sizeof(text), fmt, ap);
-	va_end(ap);
-	if (snprintf(path, sizeof(path), "%s/%s", dir, file) >= (int)sizeof(path))
-		return errno = ENAMETOOLONG, -1;
-	fd = open(path, O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
-	if (fd < 0)
-		return -1;
-	return write(fd, text, (size_t)n) == n ? 0 : -1;
-}
-
-static bool cg_has_file(const char *dir, const char *file)
-{
-	char path[PATH_MAX + 64];
-
-	snprintf(path, sizeof(path), "%s/%s", dir, file);
-	return access(path, F_OK) == 0;
-}
-
-/* WORD is an item of LIST, separated by any of SEPS. */
-bool sb_cg_has_word(const char *list, const char *word, const char *seps)
-{
-	size_t n = strlen(word);
-
-	for (const char *p = list; (p = strstr(p, word)) != NULL; p += n) {
-		if ((p == list || strchr(seps, p[-1])) && (!p[n] || strchr(seps, p[n])))
-			return true;
-	}
-	return false;
-}
-
-/* ---- where a process's groups are ------------------------------------------ */
-
-const char *const sb_cg_names[SB_CG_N] = {"memory", "pids", "cpu"};
-
-/* The mount of the v1 hierarchy of CONTROLLER (or of v2 when NULL) whose
- * root holds PATH; DIR gets the directory of PATH in it. */
-static bool cg_mount_dir(const char *controller, const char *path, char *dir, size_t len)
-{
-	FILE *f = fopen("/proc/self/mountinfo", "re");
-	char *line = NULL;
-	size_t cap = 0;
-	bool found = false;
-
-	if (!f)
-		return false;
-	while (!found && getline(&line, &cap, f) > 0) {
-		char root[PATH_MAX], point[PATH_MAX], type[32], opts[512];
-		const char *sep = strstr(line, " - ");
-		size_t rlen;
-
-		if (!sep || sscanf(line, "%*s %*s %*s %4095s %4095s", root, point) != 2 ||
-		    sscanf(sep + 3, "%31s %*s %511s", type, opts) != 2)
-			continue;
-		if (controller
-			? strcmp(type, "cgroup") != 0 || !sb_cg_has_word(opts, controller, ",")
-			: strcmp(type, "cgroup2") != 0)
-			continue;
-		/* A hierarchy mounted from below its root (a container's view)
-		 * shows only what lies under that root. */
-		rlen = strcmp(root, "/") == 0 ? 0 : strlen(root);
-		if (strncmp(path, root, rlen) != 0 || (path[rlen] && path[rlen] != '/'))
-			continue;
-		found = snprintf(dir, len, "%s%s", point,
-				 strcmp(path + rlen, "/") == 0 ? "" : path + rlen) < (int)len;
-	}
-	free(line);
-	fclose(f);
-	return found;
-}
-
-void sb_cg_locate(pid_t pid, struct sb_cg_place out[SB_CG_N])
-{
-	char file[64], *line = NULL, v2_path[PATH_MAX] = "";
-	size_t cap = 0;
-	FILE *f;
-
-	memset(out, 0, SB_CG_N * sizeof(*out));
-	snprintf(file, sizeof(file), "/proc/%d/cgroup", pid ? (int)pid : (int)getpid());
-	f = fopen(file, "re");
-	if (!f)
-		return;
-	while (getline(&line, &cap, f) > 0) {
-		char *ctrls = strchr(line, ':'), *path;
-
-		if (!ctrls || !(path = strchr(ctrls + 1, ':')))
-			continue;
-		*path++ = '\0';
-		ctrls++;
-		path[strcspn(path, "\n")] = '\0';
-		if (!*ctrls) {
-			snprintf(v2_path, sizeof(v2_path), "%s", path);
-			continue;
-		}
-		for (int i = 0; i < SB_CG_N; i++) {
-			if (sb_cg_has_word(ctrls, sb_cg_names[i], ",") &&
-			    cg_mount_dir(sb_cg_names[i], path, out[i].dir, sizeof(out[i].dir)))
-				out[i].version = 1;
-		}
-	}
-	free(line);
-	fclose(f);
-	/* Controllers no v1 hierarchy has are v2's, if it offers them here. */
-	for (int i = 0; i < SB_CG_N; i++) {
-		char avail[256];
-
-		if (out[i].version || !v2_path[0] ||
-		    !cg_mount_dir(NULL, v2_path, out[i].dir, sizeof(out[i].dir)))
-			continue;
-		if (sb_cg_read(out[i].dir, "cgroup.controllers", avail, sizeof(avail)) == 0 &&
-		    sb_cg_has_word(avail, sb_cg_names[i], " \n"))
-			out[i].version = 2;
-	}
-}
-
 /* ---- making the groups ---------------------------------------------------- */
 
 static unsigned wanted(const struct sandbox_limits *l)
@@ -200,9 +55,10 @@ static const char *prefix_of(const struct sandbox *sb)
 	return sb->cgroup_prefix ? sb->cgroup_prefix : "sandbox-";
 }
 
-/* Groups PREFIX<pid> whose init is gone: left by a launcher that was killed
- * before it could remove them. A group still holding a process cannot be
- * removed, so nothing alive is ever touched. */
+/* Groups PREFIX<pid> left by launchers before groups were kept across
+ * starts (a group per start, named by its init's pid), whose init is gone.
+ * A group still holding a process cannot be removed, so nothing alive is
+ * ever touched. Swept when a slot is first made. */
 static void sweep_stale(const char *parent, const char *prefix)
 {
 	DIR *d = opendir(parent);
@@ -242,7 +98,7 @@ static const char *v2_enable(const char *parent, unsigned bits, const char *pref
 	for (int i = 0; i < SB_CG_N; i++) {
 		if (!(bits & (1u << i)) || sb_cg_has_word(have, sb_cg_names[i], " \n"))
 			continue;
-		while (cg_write(parent, "cgroup.subtree_control", "+%s", sb_cg_names[i]) < 0) {
+		while (sb_cg_write(parent, "cgroup.subtree_control", "+%s", sb_cg_names[i]) < 0) {
 			if (errno != EBUSY || moved++)
 				return errno == EACCES || errno == EPERM
 					   ? "our cgroup is not delegated to us (not writable)"
@@ -253,12 +109,58 @@ static const char *v2_enable(const char *parent, unsigned bits, const char *pref
 				return "our cgroup holds processes and no leaf can be made for "
 				       "them";
 			for (char *p = strtok(procs, "\n"); p; p = strtok(NULL, "\n"))
-				cg_write(leaf, "cgroup.procs", "%s", p);
+				sb_cg_write(leaf, "cgroup.procs", "%s", p);
 		}
 	}
 	return NULL;
 }
 
+/* v1: memsw counts RAM and swap together and may never be below the RAM
+ * limit, so a kept group's two limits are written in the order that never
+ * crosses them: RAM first when it goes down, memsw first when it goes up. */
+static int write_memory_v1(const char *d, const struct sandbox_limits *l)
+{
+	unsigned long long ram = l->memory_max, memsw = l->memory_max + l->swap_max;
+
+	if (!sb_cg_has_file(d, "memory.memsw.limit_in_bytes"))
+		return sb_cg_write(d, "memory.limit_in_bytes", "%llu", ram);
+	if (sb_cg_write(d, "memory.limit_in_bytes", "%llu", ram) == 0)
+		return sb_cg_write(d, "memory.memsw.limit_in_bytes", "%llu", memsw);
+	if (errno != EINVAL)
+		return -1;
+	return sb_cg_write(d, "memory.memsw.limit_in_bytes", "%llu", memsw) ||
+	       sb_cg_write(d, "memory.limit_in_bytes", "%llu", ram);
+}
+
+/* Weight and quota; no weight is an even share, no quota none. */
+static int write_cpu(const struct sb_cgroup *g, const struct sandbox_limits *l,
+		     struct sandbox_error *err)
+{
+	unsigned weight = l->cpu_weight ? l->cpu_weight : 100, quota = l->cpu_quota_pct * 1000u;
+	/* v1's shares are 1024 for an even share where v2's weight is 100. */
+	unsigned shares = weight * 1024u / 100u < 2 ? 2 : weight * 1024u / 100u;
+	const char *d = g->dir;
+	int rc;
+
+	rc = g->version == 2 ? sb_cg_write(d, "cpu.weight", "%u", weight)
+			     : sb_cg_write(d, "cpu.shares", "%u", shares);
+	if (rc)
+		return sandbox_error_set(err, errno, "sandbox: cgroup %s: cpu weight", d);
+	if (g->version == 2)
+		rc = quota ? sb_cg_write(d, "cpu.max", "%u 100000", quota)
+			   : sb_cg_write(d, "cpu.max", "max 100000");
+	else
+		rc = sb_cg_write(d, "cpu.cfs_period_us", "100000") ||
+		     (quota ? sb_cg_write(d, "cpu.cfs_quota_us", "%u", quota)
+			    : sb_cg_write(d, "cpu.cfs_quota_us", "-1"));
+	if (rc)
+		return sandbox_error_set(err, errno, "sandbox: cgroup %s: cpu quota", d);
+	return 0;
+}
+
+/* Every limit of the plan, written at every start: a kept group may hold
+ * another start's (a changed `setup`), and writing costs what reading to
+ * compare would. A limit that is off is written as none. */
 static int write_limits(const struct sb_cgroup *g, const struct sandbox_limits *l,
 			struct sandbox_error *err)
 {
@@ -267,37 +169,22 @@ static int write_limits(const struct sb_cgroup *g, const struct sandbox_limits *
 
 	if (g->controllers & SB_CG_MEMORY) {
 		if (g->version == 2)
-			rc = cg_write(d, "memory.max", "%llu", (unsigned long long)l->memory_max) ||
-			     (cg_has_file(d, "memory.swap.max") &&
-			      cg_write(d, "memory.swap.max", "%llu",
-				       (unsigned long long)l->swap_max));
-		else /* memsw counts RAM and swap together, and must not be below it */
-			rc = cg_write(d, "memory.limit_in_bytes", "%llu",
-				      (unsigned long long)l->memory_max) ||
-			     (cg_has_file(d, "memory.memsw.limit_in_bytes") &&
-			      cg_write(d, "memory.memsw.limit_in_bytes", "%llu",
-				       (unsigned long long)(l->memory_max + l->swap_max)));
+			rc = sb_cg_write(d, "memory.max", "%llu",
+					 (unsigned long long)l->memory_max) ||
+			     (sb_cg_has_file(d, "memory.swap.max") &&
+			      sb_cg_write(d, "memory.swap.max", "%llu",
+					  (unsigned long long)l->swap_max));
+		else
+			rc = write_memory_v1(d, l);
 		if (rc)
 			return sandbox_error_set(err, errno, "sandbox: cgroup %s: memory limit", d);
 	}
 	if ((g->controllers & SB_CG_PIDS) &&
-	    cg_write(d, "pids.max", "%llu", (unsigned long long)l->pids_max) < 0)
+	    sb_cg_write(d, "pids.max", "%llu", (unsigned long long)l->pids_max) < 0)
 		return sandbox_error_set(err, errno, "sandbox: cgroup %s: pids.max", d);
 	if (!(g->controllers & SB_CG_CPU))
 		return 0;
-	/* v1's shares are 1024 for an even share where v2's weight is 100. */
-	if (l->cpu_weight &&
-	    (g->version == 2
-		 ? cg_write(d, "cpu.weight", "%u", l->cpu_weight)
-		 : cg_write(d, "cpu.shares", "%u",
-			    l->cpu_weight * 1024u / 100u < 2 ? 2 : l->cpu_weight * 1024u / 100u)))
-		return sandbox_error_set(err, errno, "sandbox: cgroup %s: cpu weight", d);
-	if (l->cpu_quota_pct &&
-	    (g->version == 2 ? cg_write(d, "cpu.max", "%u 100000", l->cpu_quota_pct * 1000u)
-			     : cg_write(d, "cpu.cfs_period_us", "100000") ||
-				   cg_write(d, "cpu.cfs_quota_us", "%u", l->cpu_quota_pct * 1000u)))
-		return sandbox_error_set(err, errno, "sandbox: cgroup %s: cpu quota", d);
-	return 0;
+	return write_cpu(g, l, err);
 }
 
 /* The controllers we cannot use, said once per spawn in one line. */
@@ -353,35 +240,163 @@ static unsigned plan_groups(struct sandbox *sb, struct sb_cg_place place[SB_CG_N
 	return want & ~off;
 }
 
-static int add_group(struct sandbox *sb, const char *parent, int version, unsigned bit, pid_t pid,
-		     struct sandbox_error *err)
-{
-	char child[PATH_MAX + 100];
-	struct sb_cgroup *g;
+/* ---- the groups of a start: slots kept across starts ------------------------
+ * Making a group per start and removing it after cost little; moving a
+ * process into a v1 group by pid costs a lot: the kernel takes its global
+ * threadgroup lock for writing, which waits out an RCU grace period (5-13
+ * ms on a loaded 2-vCPU host, BENCHMARKS.md). A thread moving itself (`0`
+ * into `tasks`) skips that lock. So on v1 the launcher moves itself into the
+ * sandbox's groups, clones the sandbox's init there (it is born inside: its
+ * cgroup namespace is rooted at its own groups, and nothing of it ever runs
+ * outside) and moves back; on v2 the init is moved by pid as before.
+ *
+ * That needs the groups before the init's pid exists, so they are named by
+ * slot: PREFIX"s"N, made once and kept. Each running sandbox holds one slot
+ * (an exclusive flock() on each of its directories, held by the launcher
+ * for the sandbox's life), so the gateway and an `exec` of one profile each
+ * get their own slot and their own full limits, as when groups were made
+ * per start. A slot is taken only when the directory is ours (owned by our
+ * uid, not a link), nobody holds its lock and it holds no process (the
+ * sandbox of a launcher killed a moment ago may still be ending in it: the
+ * next slot is taken then). Its limits are written at every start, so a
+ * changed `setup` holds from the next one; its counters (OOM kills, forks
+ * refused) are read against their value at the start. The payload cannot
+ * reach any of it: it sees no cgroupfs, and its cgroup namespace starts
+ * below the slot. */
+#define SB_CG_SLOTS 64
 
-	if (snprintf(child, sizeof(child), "%s/%s%d", parent, prefix_of(sb), (int)pid) >=
-	    (int)sizeof(child))
-		return sandbox_error_set(err, ENAMETOOLONG, "sandbox: cgroup under %s", parent);
-	for (size_t j = 0; j < sb->n_cgroups; j++) {
-		if (strcmp(sb->cgroups[j].dir, child) == 0) {
-			sb->cgroups[j].controllers |= bit;
-			return 0;
+/* DIR (below PARENT) made if missing, opened, checked and locked: its fd;
+ * -1 with errno EBUSY when another sandbox holds it or something still runs
+ * in it, any other errno when it cannot be used. */
+static int take_slot(const char *parent, const char *dir, const char *prefix)
+{
+	cleanup_close int fd = -1, procs = -1;
+	struct stat st;
+	char buf[16];
+	ssize_t n;
+	int ours;
+
+	if (mkdir(dir, 0755) == 0)
+		sweep_stale(parent, prefix);
+	else if (errno != EEXIST)
+		return -1;
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0 || fstat(fd, &st) < 0)
+		return -1;
+	if (st.st_uid != geteuid())
+		return errno = EPERM, -1;
+	if (flock(fd, LOCK_EX | LOCK_NB) < 0)
+		return errno = errno == EWOULDBLOCK ? EBUSY : errno, -1;
+	procs = openat(fd, "cgroup.procs", O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (procs < 0 || (n = read(procs, buf, sizeof(buf))) < 0)
+		return -1;
+	if (n > 0)
+		return errno = EBUSY, -1;
+	ours = fd;
+	fd = -1;
+	return ours;
+}
+
+/* The groups of slot SLOT for the controllers USE: 0, or 1 when the slot
+ * is busy, or -1 with ERR. */
+static int try_slot(struct sandbox *sb, const struct sb_cg_place place[SB_CG_N], unsigned use,
+		    int slot, struct sandbox_error *err)
+{
+	for (int i = 0; i < SB_CG_N; i++) {
+		char child[PATH_MAX + 100];
+		struct sb_cgroup *g = NULL;
+		int fd;
+
+		if (!(use & (1u << i)))
+			continue;
+		if (snprintf(child, sizeof(child), "%s/%ss%d", place[i].dir, prefix_of(sb), slot) >=
+		    (int)sizeof(child))
+			return sandbox_error_set(err, ENAMETOOLONG, "sandbox: cgroup under %s",
+						 place[i].dir);
+		for (size_t j = 0; j < sb->n_cgroups; j++) /* comounted v1 controllers */
+			if (strcmp(sb->cgroups[j].dir, child) == 0)
+				g = &sb->cgroups[j];
+		if (g) {
+			g->controllers |= 1u << i;
+			continue;
 		}
-	}
-	sweep_stale(parent, prefix_of(sb));
-	if (mkdir(child, 0755) < 0)
-		return sandbox_error_set(err, errno, "sandbox: cgroup: mkdir %s", child);
-	g = &sb->cgroups[sb->n_cgroups++];
-	*g = (struct sb_cgroup){strdup(child), version, bit};
-	if (!g->dir) {
-		rmdir(child);
-		sb->n_cgroups--;
-		return sandbox_error_set(err, ENOMEM, "sandbox: cgroup");
+		fd = take_slot(place[i].dir, child, prefix_of(sb));
+		if (fd < 0 && errno == EBUSY)
+			return 1;
+		if (fd < 0)
+			return sandbox_error_set(err, errno, "sandbox: cgroup %s", child);
+		g = &sb->cgroups[sb->n_cgroups++];
+		*g = (struct sb_cgroup){strdup(child), place[i].version, 1u << i, fd};
+		if (!g->dir)
+			return sandbox_error_set(err, ENOMEM, "sandbox: cgroup");
 	}
 	return 0;
 }
 
-int sb_cgroup_setup(struct sandbox *sb, pid_t pid, struct sandbox_error *err)
+static int take_slots(struct sandbox *sb, const struct sb_cg_place place[SB_CG_N], unsigned use,
+		      struct sandbox_error *err)
+{
+	for (int slot = 0; slot < SB_CG_SLOTS; slot++) {
+		int rc = try_slot(sb, place, use, slot, err);
+
+		if (rc == 0)
+			return 0;
+		sb_cgroup_forget(sb);
+		if (rc < 0)
+			return -1;
+	}
+	return sandbox_error_set(err, EBUSY, "sandbox: cgroup: %d sandboxes named %s* run already",
+				 SB_CG_SLOTS, prefix_of(sb));
+}
+
+/* The launcher's thread back into its own groups (the parents of ours). */
+static int leave_v1(struct sandbox *sb, size_t n, struct sandbox_error *err)
+{
+	int rc = 0;
+
+	for (size_t j = 0; j < n; j++) {
+		char parent[PATH_MAX + 100];
+		const struct sb_cgroup *g = &sb->cgroups[j];
+
+		if (g->version != 1)
+			continue;
+		snprintf(parent, sizeof(parent), "%s", g->dir);
+		*strrchr(parent, '/') = '\0';
+		if (sb_cg_write(parent, "tasks", "0") < 0 && rc == 0)
+			rc = sandbox_error_set(err, errno, "sandbox: cgroup: back to %s", parent);
+	}
+	return rc;
+}
+
+/* Limits, counters at the start, and on v1 the launcher's thread moved in. */
+static int ready_groups(struct sandbox *sb, struct sandbox_error *err)
+{
+	for (size_t j = 0; j < sb->n_cgroups; j++) {
+		const struct sb_cgroup *g = &sb->cgroups[j];
+
+		if (write_limits(g, &sb->limits, err) < 0)
+			return -1;
+		/* The peak and the hits since this start (v2's peak cannot be
+		 * reset for every reader: it is the slot's). */
+		if (g->version == 1 && (g->controllers & SB_CG_MEMORY)) {
+			sb_cg_write(g->dir, "memory.max_usage_in_bytes", "0");
+			sb_cg_write(g->dir, "memory.failcnt", "0");
+		}
+	}
+	sb_cg_usage_now(sb, &sb->usage_base);
+	for (size_t j = 0; j < sb->n_cgroups; j++) {
+		if (sb->cgroups[j].version == 1 &&
+		    sb_cg_write(sb->cgroups[j].dir, "tasks", "0") < 0) {
+			sandbox_error_set(err, errno, "sandbox: cgroup: join %s",
+					  sb->cgroups[j].dir);
+			leave_v1(sb, j, err);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+int sb_cgroup_prepare(struct sandbox *sb, struct sandbox_error *err)
 {
 	struct sb_cg_place place[SB_CG_N];
 	unsigned want = wanted(&sb->limits), use;
@@ -393,41 +408,52 @@ int sb_cgroup_setup(struct sandbox *sb, pid_t pid, struct sandbox_error *err)
 	use = plan_groups(sb, place, want, &why);
 	if (use != want && say_off(sb, want & ~use, why, err) < 0)
 		return -1;
-	for (int i = 0; i < SB_CG_N; i++) {
-		if ((use & (1u << i)) &&
-		    add_group(sb, place[i].dir, place[i].version, 1u << i, pid, err) < 0)
-			return -1;
+	if (use && (take_slots(sb, place, use, err) < 0 || ready_groups(sb, err) < 0)) {
+		sb_cgroup_forget(sb);
+		return -1;
 	}
+	return 0;
+}
+
+int sb_cgroup_leave(struct sandbox *sb, struct sandbox_error *err)
+{
+	return leave_v1(sb, sb->n_cgroups, err);
+}
+
+int sb_cgroup_join(struct sandbox *sb, pid_t pid, struct sandbox_error *err)
+{
 	for (size_t j = 0; j < sb->n_cgroups; j++) {
 		const struct sb_cgroup *g = &sb->cgroups[j];
 
-		if (write_limits(g, &sb->limits, err) < 0)
-			return -1;
-		if (cg_write(g->dir, "cgroup.procs", "%d", (int)pid) < 0)
+		if (g->version == 2 && sb_cg_write(g->dir, "cgroup.procs", "%d", (int)pid) < 0)
 			return sandbox_error_set(err, errno, "sandbox: cgroup: join %s", g->dir);
 	}
 	return 0;
 }
 
+void sb_cgroup_close_fds(struct sandbox *sb)
+{
+	for (size_t j = 0; j < sb->n_cgroups; j++) {
+		if (sb->cgroups[j].fd >= 0)
+			close(sb->cgroups[j].fd);
+		sb->cgroups[j].fd = -1;
+	}
+}
+
 void sb_cgroup_forget(struct sandbox *sb)
 {
+	sb_cgroup_close_fds(sb);
 	for (size_t j = 0; j < sb->n_cgroups; j++)
 		free(sb->cgroups[j].dir);
 	sb->n_cgroups = 0;
 }
 
+/* The groups stay for the next start; closing their fds frees the slot. */
 void sb_cgroup_cleanup(struct sandbox *sb)
 {
 	if (!sb->n_cgroups)
 		return;
 	sandbox_usage_get(sb, &sb->final_usage);
 	sb->have_final_usage = true;
-	for (size_t j = 0; j < sb->n_cgroups; j++) {
-		/* The last tasks of a killed pid namespace may leave the group a
-		 * moment after its init was reaped: retry for up to a second. */
-		for (int tries = 0; rmdir(sb->cgroups[j].dir) < 0 && errno == EBUSY && tries < 100;
-		     tries++)
-			nanosleep(&(struct timespec){0, 10 * 1000 * 1000}, NULL);
-	}
 	sb_cgroup_forget(sb);
 }

@@ -113,14 +113,16 @@ int sandbox_set_rlimit(struct sandbox *sb, int resource, rlim_t soft, rlim_t har
 void sandbox_set_tmpfs_size(struct sandbox *sb, uint64_t bytes, uint64_t inodes);
 
 /* ---- cgroup limits ----------------------------------------------------------
- * Each sandbox gets its own cgroup, named PREFIX<init pid>, created below the
- * cgroup the caller itself runs in (never higher: a limit placed on the
- * caller still holds for the sandbox), joined by the sandbox's init before
- * anything of the payload runs, removed once the sandbox has ended. On a
- * cgroup v2 host that is one directory; on cgroup v1 and hybrid hosts one
- * per controller (memory, pids, cpu), which needs root. Where a controller
- * cannot be used, a warning says why and the run goes on (strict: an
- * error). */
+ * Each running sandbox holds its own cgroup, a slot named PREFIX"s"<N> below
+ * the cgroup the caller itself runs in (never higher: a limit placed on the
+ * caller still holds for the sandbox). Slots are made once and kept: a start
+ * takes the first one no other sandbox holds (an exclusive flock() on its
+ * directory while the sandbox runs) and no process is left in, writes the
+ * limits, and lets it go once the sandbox has ended. Nothing of the payload
+ * runs outside it (on v1 the init is cloned inside). On a cgroup v2 host
+ * that is one directory; on cgroup v1 and hybrid hosts one per controller
+ * (memory, pids, cpu), which needs root. Where a controller cannot be used,
+ * a warning says why and the run goes on (strict: an error). */
 struct sandbox_limits {
 	uint64_t memory_max;	/* bytes of RAM; 0: no limit */
 	uint64_t swap_max;	/* bytes of swap on top (where swap is accounted) */
@@ -131,7 +133,7 @@ struct sandbox_limits {
 
 /* Limits of 0 everywhere (the default): no cgroup is made. */
 void sandbox_set_limits(struct sandbox *sb, const struct sandbox_limits *limits);
-/* The name of the child cgroup made for those limits: PREFIX<init pid>
+/* The name of the child cgroups made for those limits: PREFIX"s"<slot>
  * (default "sandbox-"); letters, digits, '-', '_' and '.' only. */
 int sandbox_set_cgroup_prefix(struct sandbox *sb, const char *prefix, struct sandbox_error *err);
 
@@ -148,8 +150,9 @@ struct sandbox_usage {
 };
 
 /* The sandbox's usage: live while it runs; after sandbox_wait() has reaped
- * it, what was read just before its cgroups were removed. All false when it
- * has no cgroup. */
+ * it, what was read just before its slot was let go. The counters (limit
+ * hits, OOM kills, refused forks) and v1's peak are this start's; v2's peak
+ * is the slot's. All false when it has no cgroup. */
 void sandbox_usage_get(const struct sandbox *sb, struct sandbox_usage *u);
 /* The same for any running sandbox, by the host pid of its init, for a
  * process that does not hold the struct (a status command): only groups

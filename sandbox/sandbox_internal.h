@@ -70,6 +70,7 @@ struct sb_cgroup {
 	char *dir;
 	int version;	      /* 1 or 2 */
 	unsigned controllers; /* SB_CG_* */
+	int fd;		      /* the directory, flock()ed: this sandbox's slot */
 };
 
 struct sb_sys_view; /* mounts.c: the system binds (/usr, /etc files, /dev nodes) */
@@ -106,9 +107,10 @@ struct sandbox {
 	int pidfd;
 	bool reaped;
 	int exit_code;
-	struct sb_cgroup cgroups[SB_CG_N]; /* the groups we made (removed after the end) */
+	struct sb_cgroup cgroups[SB_CG_N]; /* the slot this sandbox holds (limits.c) */
 	size_t n_cgroups;
-	bool have_final_usage; /* read just before the groups were removed */
+	struct sandbox_usage usage_base; /* the slot's counters at the start */
+	bool have_final_usage;		 /* read just before the slot was let go */
 	struct sandbox_usage final_usage;
 	struct sb_sys_view *sys_view;
 };
@@ -214,15 +216,26 @@ int sb_landlock_apply(const struct sandbox *sb, int abi, struct sandbox_error *e
 /* Payload: the plan's rlimits (a hard limit above the current one is
  * clamped: an unprivileged caller cannot raise it). */
 int sb_rlimits_apply(const struct sandbox *sb, struct sandbox_error *err);
-/* Launcher, before the go signal: the plan's cgroups for PID, below our
- * own, with the limits written and PID in them; a warning (an error when
- * strict) for each controller that cannot be used. */
-int sb_cgroup_setup(struct sandbox *sb, pid_t pid, struct sandbox_error *err);
-/* Launcher, once the sandbox has ended: keep the last usage, remove the
- * groups. */
+/* Launcher, before the clone: a slot of the plan's cgroups below our own
+ * (kept across starts, see limits.c), locked, its limits written; on v1 the
+ * calling thread is moved into it, so that the clone is born there. A
+ * warning (an error when strict) for each controller that cannot be used. */
+int sb_cgroup_prepare(struct sandbox *sb, struct sandbox_error *err);
+/* Launcher, right after the clone (whether it worked or not): the calling
+ * thread back into its own groups. */
+int sb_cgroup_leave(struct sandbox *sb, struct sandbox_error *err);
+/* Launcher, before the go signal: PID into the groups a thread cannot enter
+ * by itself before the clone (v2's). */
+int sb_cgroup_join(struct sandbox *sb, pid_t pid, struct sandbox_error *err);
+/* Launcher, once the sandbox has ended: keep the last usage, let the slot go
+ * (the groups stay for the next start). */
 void sb_cgroup_cleanup(struct sandbox *sb);
-/* Frees the names without touching the kernel (sandbox_free()). */
+/* Lets the slot go without reading anything (sandbox_free(), failures). */
 void sb_cgroup_forget(struct sandbox *sb);
+/* Init: closes the slot's directory fds it inherited from the launcher. */
+void sb_cgroup_close_fds(struct sandbox *sb);
+
+/* ---- cgroupfs.c ----------------------------------------------------------- */
 
 /* Where a process's groups of memory, pids and cpu are (index i is the
  * controller of bit 1<<i). */
@@ -235,12 +248,19 @@ extern const char *const sb_cg_names[SB_CG_N];
 void sb_cg_locate(pid_t pid, struct sb_cg_place out[SB_CG_N]);
 /* DIR/FILE into BUF (NUL-terminated); -1 with errno. */
 int sb_cg_read(const char *dir, const char *file, char *buf, size_t len);
+/* FMT into DIR/FILE in one write; -1 with errno. */
+int sb_cg_write(const char *dir, const char *file, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+bool sb_cg_has_file(const char *dir, const char *file);
 bool sb_cg_has_word(const char *list, const char *word, const char *seps);
 
 /* ---- cgroup_usage.c ----------------------------------------------------------- */
 
 /* Adds what the group DIR (VERSION, CONTROLLERS) holds to U. */
 void sb_cg_read_usage(const char *dir, int version, unsigned controllers, struct sandbox_usage *u);
+/* What the sandbox's slot holds now, its counters as the kernel has them
+ * (since the slot was made). */
+void sb_cg_usage_now(const struct sandbox *sb, struct sandbox_usage *u);
 
 /* ---- init.c ---------------------------------------------------------------- */
 

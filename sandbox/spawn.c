@@ -121,7 +121,8 @@ int sandbox_spawn(struct sandbox *sb, struct sandbox_status *status, struct sand
 	struct sandbox_status local;
 	struct sb_bpf bpf = {0};
 	struct sb_child_args args = {0};
-	int sv[2] = {-1, -1}, sync_pipe[2] = {-1, -1}, one = 1, rc = -1;
+	struct sandbox_error left_err = {0};
+	int sv[2] = {-1, -1}, sync_pipe[2] = {-1, -1}, one = 1, rc = -1, clone_errno, left;
 	sigset_t block, saved;
 	pid_t pid;
 
@@ -151,6 +152,8 @@ int sandbox_spawn(struct sandbox *sb, struct sandbox_status *status, struct sand
 	sigemptyset(&block);
 	for (size_t i = 0; i < sizeof(blocked_signals) / sizeof(blocked_signals[0]); i++)
 		sigaddset(&block, blocked_signals[i]);
+	if (sb_cgroup_prepare(sb, err) < 0)
+		goto out;
 	sigprocmask(SIG_BLOCK, &block, &saved);
 	pid = sb_clone(sb);
 	if (pid == 0) {
@@ -158,11 +161,15 @@ int sandbox_spawn(struct sandbox *sb, struct sandbox_status *status, struct sand
 		close(sync_pipe[1]);
 		sb_init_main(sb, &args);
 	}
+	clone_errno = errno;
+	left = sb_cgroup_leave(sb, &left_err);
 	sigprocmask(SIG_SETMASK, &saved, NULL);
 	if (pid < 0) {
-		sandbox_error_set(err, errno, "sandbox: clone (user namespaces %s)",
-				  errno == EPERM || errno == ENOSPC ? "disabled or exhausted?"
-								    : "unavailable?");
+		sb_cgroup_forget(sb);
+		sandbox_error_set(err, clone_errno, "sandbox: clone (user namespaces %s)",
+				  clone_errno == EPERM || clone_errno == ENOSPC
+				      ? "disabled or exhausted?"
+				      : "unavailable?");
 		goto out;
 	}
 	sb->init_pid = pid;
@@ -176,7 +183,11 @@ int sandbox_spawn(struct sandbox *sb, struct sandbox_status *status, struct sand
 	if (sb->want_ns_ids)
 		sb_read_ns_ids(pid, sb, status);
 
-	if (sb_write_id_maps(sb, pid, err) < 0 || sb_cgroup_setup(sb, pid, err) < 0)
+	if (left < 0) {
+		*err = left_err;
+		goto fail;
+	}
+	if (sb_write_id_maps(sb, pid, err) < 0 || sb_cgroup_join(sb, pid, err) < 0)
 		goto fail;
 	if (write(sync_pipe[1], "g", 1) != 1) {
 		sandbox_error_set(err, errno, "sandbox: release child");

@@ -311,8 +311,10 @@ static void set_filter_cache(struct sandbox *sb, const struct env_view *env)
 void plan_cgroup_prefix(const struct profile *p, char *buf, size_t len)
 {
 	/* A name of at most 64 characters: the start of a long profile name
-	 * is enough to tell people which profile a group is; the pid after it
-	 * makes it unique. */
+	 * is enough to tell people which profile a group is, the slot number
+	 * follows. Two profiles whose names share their first 40 characters
+	 * share slot names, which is safe: a slot is held by one sandbox at a
+	 * time and gets that sandbox's limits at every start. */
 	snprintf(buf, len, "openclaw-run-%.40s-", p->name[0] ? p->name : "default");
 }
 

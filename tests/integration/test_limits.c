@@ -4,8 +4,10 @@
  *
  * Profile "limb" runs the fake gateway and must stay healthy while profile
  * "lima", limited to 64 MiB and 64 pids, runs a memory hog and a fork
- * storm; the counters say why lima's commands died; nothing is left in
- * /sys/fs/cgroup after a stop. */
+ * storm; the counters say why lima's commands died, once per start though
+ * the groups are kept across starts (named by slot); a changed setup holds
+ * at the next start; no process is left in the groups after a stop or a
+ * SIGKILL of the launcher. */
 #include <dirent.h>
 #include <sys/stat.h>
 
@@ -31,8 +33,9 @@ static bool limits_testable(void)
 	return ok;
 }
 
-/* Directories named PREFIX* anywhere below DIR (depth-first, bounded). */
-static int count_groups(const char *dir, const char *prefix, int depth)
+/* Directories named PREFIX* anywhere below DIR (depth-first, bounded);
+ * PROCS: the processes in them instead. */
+static int walk_groups(const char *dir, const char *prefix, bool procs, int depth)
 {
 	DIR *d = opendir(dir);
 	struct dirent *e;
@@ -48,12 +51,36 @@ static int count_groups(const char *dir, const char *prefix, int depth)
 
 		if (e->d_type != DT_DIR || e->d_name[0] == '.')
 			continue;
-		if (strncmp(e->d_name, prefix, strlen(prefix)) == 0)
-			n++;
 		snprintf(sub, sizeof(sub), "%.3800s/%.255s", dir, e->d_name);
-		n += count_groups(sub, prefix, depth + 1);
+		if (strncmp(e->d_name, prefix, strlen(prefix)) == 0) {
+			char file[PATH_MAX + 16], *text;
+
+			snprintf(file, sizeof(file), "%s/cgroup.procs", sub);
+			text = procs ? read_text_file(file) : NULL;
+			for (char *p = text; p && *p; p++)
+				n += *p == '\n';
+			n += !procs;
+			free(text);
+		}
+		n += walk_groups(sub, prefix, procs, depth + 1);
 	}
 	closedir(d);
+	return n;
+}
+
+static int count_groups(const char *prefix)
+{
+	return walk_groups("/sys/fs/cgroup", prefix, false, 0);
+}
+
+/* Processes in the groups of PREFIX, once the ones of a sandbox that just
+ * ended are gone (a killed pid namespace takes a moment). */
+static int procs_left(const char *prefix)
+{
+	int n = walk_groups("/sys/fs/cgroup", prefix, true, 0);
+
+	for (long deadline = gw_now_ms() + 20000; n && gw_now_ms() < deadline; gw_sleep_ms(200))
+		n = walk_groups("/sys/fs/cgroup", prefix, true, 0);
 	return n;
 }
 
@@ -124,8 +151,21 @@ Test(limits, memory_hog_is_killed_at_its_limit_and_the_other_bot_answers, .timeo
 		  "%s", r.err);
 	run_result_free(&r);
 	assert_b_healthy(&g);
-	cr_assert_eq(count_groups("/sys/fs/cgroup", PREFIX_A, 0), 0,
-		     "lima's cgroups were left behind");
+	cr_assert_eq(procs_left(PREFIX_A), 0, "a process was left in lima's cgroups");
+
+	/* The same groups again, with a limit changed by setup: the new limit
+	 * holds, and the counters are this start's. */
+	cr_assert_eq(gw_ocr(&g, &r, "--profile", "lima", "setup", "--memory", "96M", NULL), 0);
+	cr_assert_eq(r.exit_code, 0, "%s%s", r.out, r.err);
+	run_result_free(&r);
+	cr_assert_eq(gw_ocr(&g, &r, "--profile", "lima", "exec", "--ro-bind", OCR_HELPERS_DIR, "--",
+			    HOG, "memory", NULL),
+		     0);
+	cr_assert_eq(r.exit_code, 137, "%d %s%s", r.exit_code, r.out, r.err);
+	cr_assert(strstr(r.err, "the OOM killer killed 1 process at the memory limit (96 MiB)"),
+		  "%s", r.err);
+	run_result_free(&r);
+	cr_assert_eq(procs_left(PREFIX_A), 0, "a process was left in lima's cgroups");
 	gw_cleanup(&g);
 }
 
@@ -151,14 +191,30 @@ Test(limits, fork_storm_stops_at_its_pids_limit_and_the_other_bot_forks, .timeou
 	cr_assert(strstr(r.err, "at the pids limit (64)"), "%s", r.err);
 	run_result_free(&r);
 	assert_b_healthy(&g);
-	cr_assert_eq(count_groups("/sys/fs/cgroup", PREFIX_A, 0), 0);
+	cr_assert_eq(procs_left(PREFIX_A), 0);
+
+	/* A raised limit holds at the next start, in the same groups. */
+	cr_assert_eq(gw_ocr(&g, &r, "--profile", "lima", "setup", "--pids", "80", NULL), 0);
+	cr_assert_eq(r.exit_code, 0, "%s%s", r.out, r.err);
+	run_result_free(&r);
+	cr_assert_eq(gw_ocr(&g, &r, "--profile", "lima", "exec", "--ro-bind", OCR_HELPERS_DIR, "--",
+			    HOG, "fork", NULL),
+		     0);
+	cr_assert_eq(r.exit_code, 3, "%d %s%s", r.exit_code, r.out, r.err);
+	cr_assert_eq(sscanf(r.out, "forked %d", &forked), 1, "%s", r.out);
+	cr_assert(forked > 62 && forked <= 78, "forked %d", forked);
+	cr_assert(strstr(r.err, "at the pids limit (80)"), "%s", r.err);
+	run_result_free(&r);
+	cr_assert_eq(procs_left(PREFIX_A), 0);
 	gw_cleanup(&g);
 }
 
 /* Each of B's groups is below the group this test (the launcher's parent)
- * runs in for that controller, holds the sandbox, and is gone after stop;
- * status shows memory and pids against the limits. */
-Test(limits, groups_below_ours_shown_by_status_and_gone_after_stop, .timeout = 400)
+ * runs in for that controller, holds the sandbox, and is empty after stop;
+ * an exec beside the gateway gets groups of its own, and sees none of the
+ * host's (its cgroup namespace starts at them); status shows memory and
+ * pids against the limits. */
+Test(limits, groups_below_ours_shown_by_status_and_empty_after_stop, .timeout = 400)
 {
 	struct gw g;
 	struct run_result r;
@@ -202,12 +258,21 @@ Test(limits, groups_below_ours_shown_by_status_and_gone_after_stop, .timeout = 4
 	cr_assert(strstr(r.out, "  limits   memory "), "%s", r.out);
 	cr_assert(strstr(r.out, "pids "), "%s", r.out);
 	run_result_free(&r);
-	cr_assert_geq(count_groups("/sys/fs/cgroup", PREFIX_B, 0), groups);
+	cr_assert_geq(count_groups(PREFIX_B), groups);
+
+	/* The gateway holds its slot: the exec takes another. */
+	cr_assert_eq(gw_ocr(&g, &r, "--profile", "limb", "exec", "--", "/bin/cat",
+			    "/proc/self/cgroup", NULL),
+		     0);
+	cr_assert_eq(r.exit_code, 0, "%s%s", r.out, r.err);
+	cr_assert(strstr(r.out, ":memory:/\n") && strstr(r.out, ":pids:/\n"), "%s", r.out);
+	run_result_free(&r);
+	cr_assert_geq(count_groups(PREFIX_B), 2 * groups);
 
 	cr_assert_eq(gw_ocr(&g, &r, "--profile", "limb", "stop", NULL), 0);
 	cr_assert_eq(r.exit_code, 0, "%s%s", r.out, r.err);
 	run_result_free(&r);
-	cr_assert_eq(count_groups("/sys/fs/cgroup", PREFIX_B, 0), 0, "a cgroup was left behind");
+	cr_assert_eq(procs_left(PREFIX_B), 0, "a process was left in a cgroup");
 	gw_cleanup(&g);
 }
 
@@ -246,5 +311,29 @@ Test(limits, oom_killed_gateway_is_restarted_and_status_says_why, .timeout = 400
 	free(why);
 	free(log);
 	gw_cleanup(&g);
-	cr_assert_eq(count_groups("/sys/fs/cgroup", PREFIX_B, 0), 0);
+	cr_assert_eq(procs_left(PREFIX_B), 0);
+}
+
+/* A SIGKILLed launcher takes its sandbox along (init's pdeathsig): nothing
+ * is left in the groups, and the next start takes them again. */
+Test(limits, sigkill_of_the_launcher_leaves_no_process_in_the_groups, .timeout = 400)
+{
+	struct gw g;
+	pid_t launcher, init;
+
+	if (!limits_testable())
+		cr_skip_test("needs root and usable memory and pids cgroup controllers");
+	gw_init(&g, "limb");
+	launcher = gw_start(&g, "--ready-timeout", "120", NULL);
+	cr_assert_eq(gw_wait_status(&g, 0, 120), 0, "%s", gw_launcher_log(&g, 0));
+	init = gw_status_pid(&g, "init_pid");
+	cr_assert_gt(walk_groups("/sys/fs/cgroup", PREFIX_B, true, 0), 0,
+		     "the sandbox is in no group");
+	kill(launcher, SIGKILL);
+	cr_assert_eq(gw_wait_exit(&g, launcher, 30), 128 + SIGKILL);
+	cr_assert(gw_wait_pid_gone(init, 20), "sandbox init %ld survived", (long)init);
+	cr_assert_eq(procs_left(PREFIX_B), 0, "a process was left in limb's cgroups");
+	start_b(&g);
+	gw_cleanup(&g);
+	cr_assert_eq(procs_left(PREFIX_B), 0);
 }
