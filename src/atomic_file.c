@@ -46,17 +46,14 @@ static const char *kind(mode_t m)
 			     : "not a regular file";
 }
 
-int read_file_capped(const char *path, size_t max, char **data, size_t *len, ocr_error *err)
+int read_file_capped_at(int dir, const char *base, const char *path, size_t max, char **data,
+			size_t *len, ocr_error *err)
 {
-	const char *base;
-	cleanup_close int dir = open_parent(path, &base, err);
 	cleanup_close int fd = -1;
 	cleanup_free char *buf = NULL;
 	size_t used = 0;
 	struct stat st;
 
-	if (dir < 0)
-		return -1;
 	/* O_NONBLOCK: a FIFO planted at PATH must not hang the caller. */
 	fd = openat(dir, base, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
 	if (fd < 0 && errno == ELOOP)
@@ -97,6 +94,16 @@ int read_file_capped(const char *path, size_t max, char **data, size_t *len, ocr
 	if (len)
 		*len = used;
 	return 0;
+}
+
+int read_file_capped(const char *path, size_t max, char **data, size_t *len, ocr_error *err)
+{
+	const char *base;
+	cleanup_close int dir = open_parent(path, &base, err);
+
+	if (dir < 0)
+		return -1;
+	return read_file_capped_at(dir, base, path, max, data, len, err);
 }
 
 int read_whole_file(const char *path, char **data, size_t *len, ocr_error *err)

@@ -42,6 +42,10 @@ int atomic_write_file(const char *path, const void *data, size_t len, mode_t mod
  * without blocking; a FIFO, device or directory is an error (EINVAL), so is
  * a file over MAX bytes (EFBIG). A missing file keeps errno ENOENT. */
 int read_file_capped(const char *path, size_t max, char **data, size_t *len, ocr_error *err);
+/* read_file_capped of BASE in the directory DIR (opened by the caller, who
+ * has checked where it is); PATH names it in messages. */
+int read_file_capped_at(int dir, const char *base, const char *path, size_t max, char **data,
+			size_t *len, ocr_error *err);
 /* read_file_capped with READ_FILE_MAX. */
 int read_whole_file(const char *path, char **data, size_t *len, ocr_error *err);
 

@@ -4,11 +4,13 @@
 #include "config_include.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "atomic_file.h"
 #include "config.h"
@@ -182,6 +184,37 @@ static bool within_root(const struct ctx *c, const char *path, bool real, size_t
 static cJSON *process(struct ctx *c, cJSON *node, const char *base_path, size_t depth,
 		      size_t level);
 
+/* PATH's directory, opened (links in it followed, as upstream follows
+ * them), must be where the checks said: the payload may swap a directory
+ * of the path for a link between the check and the open. So the directory
+ * is judged by what was opened, its name as the kernel gives it, and the
+ * file read beneath it without following a link. */
+static int read_include(const struct ctx *c, const char *path, char **text, size_t *len,
+			ocr_error *err)
+{
+	char dir[PATH_MAX], proc[64], real[PATH_MAX];
+	const char *slash = strrchr(path, '/');
+	size_t which;
+	ssize_t n;
+	int fd, rc;
+
+	snprintf(dir, sizeof(dir), "%.*s", slash == path ? 1 : (int)(slash - path), path);
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return err_set(err, errno, "open %s", dir);
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+	n = readlink(proc, real, sizeof(real) - 1);
+	if (n < 0 || (real[n] = '\0', real[0] != '/') || !within_root(c, real, true, &which)) {
+		close(fd);
+		return err_set(err, n < 0 ? errno : EPERM,
+			       "%s resolves outside the config directory (symlink) %s", dir,
+			       c->roots[0].lexical);
+	}
+	rc = read_file_capped_at(fd, slash + 1, path, CONFIG_INCLUDE_MAX_BYTES, text, len, err);
+	close(fd);
+	return rc;
+}
+
 /* One included file: resolved, checked, read, parsed and processed. */
 static cJSON *load_file(struct ctx *c, const char *inc, const char *base_path, size_t depth,
 			size_t level)
@@ -228,7 +261,7 @@ static cJSON *load_file(struct ctx *c, const char *inc, const char *base_path, s
 		return err_set(c->err, 0, "$include %s: more than %d levels of includes", inc,
 			       MAX_INCLUDE_DEPTH),
 		       NULL;
-	if (read_file_capped(path, CONFIG_INCLUDE_MAX_BYTES, &text, &len, &why) < 0)
+	if (read_include(c, path, &text, &len, &why) < 0)
 		return err_set(c->err, why.errnum, "$include %s: %s", inc, why.msg), NULL;
 	if (json5_parse(text, len, path, &parsed, c->err) < 0) {
 		free(text);

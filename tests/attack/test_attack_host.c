@@ -318,3 +318,41 @@ BOTH_MODES(host, config_dir_link_and_workspace_elsewhere)
 		  r.err);
 	run_result_free(&r);
 }
+
+/* Own: the config's $include names a file below a directory the payload
+ * swaps, again and again, between one inside the config dir and a link to
+ * a directory out of the sandbox's sight (root-only as root, the account's
+ * own rootless). The launcher checks where the include resolves, then
+ * opens it: whatever the timing, it never reads the outside file (its
+ * value would show in the drift message `check` prints). */
+BOTH_MODES(host, include_dir_swapped_for_a_link)
+{
+	char dir[AFX_PATH], secret[AFX_PATH + 16], script[4 * AFX_PATH];
+	struct run_result r;
+	bool shown = false;
+	pid_t bg;
+
+	afx_fmt(dir, "%s/incsecret", f->tmp);
+	cr_assert_eq(mkdir(dir, 0700), 0);
+	afx_fmt(secret, "%s/inc.json", dir);
+	write_text_file(secret, "{\"agents\": {\"defaults\": {\"workspace\": \"/ROOTSECRET\"}}}\n");
+	cr_assert_eq(chmod(secret, 0600), 0);
+	if (f->rootless)
+		afx_sh("chown -R %s: %s", f->user, dir);
+	afx_payloadf(f, &r, "a",
+		     "cd \"$OPENCLAW_STATE_DIR\" && mkdir -p inside && echo '{}' > inside/inc.json "
+		     "&& ln -s inside d && printf '{\"$include\": \"./d/inc.json\"}' > "
+		     "\"$OPENCLAW_CONFIG_PATH\"");
+	cr_assert_eq(r.exit_code, 0, "%s%s", r.out, r.err);
+	run_result_free(&r);
+	afx_fmt(script, "exec %s flip \"$OPENCLAW_STATE_DIR/d\" inside %s", f->attacker, dir);
+	bg = afx_spawn_payload(f, "a", script);
+	for (int i = 0; i < 60 && !shown; i++) {
+		AFX_OCR(f, &r, "--profile", "a", "check");
+		shown = strstr(r.out, "ROOTSECRET") || strstr(r.err, "ROOTSECRET");
+		expect_no_secret(&r, "check");
+		run_result_free(&r);
+	}
+	kill(bg, SIGTERM);
+	cr_expect_neq(afx_reap(f, bg, 30), -1);
+}

@@ -14,6 +14,8 @@
  *                              seccomp kill shows as exit 128+SIGSYS)
  *   attacker tmpfs PATH        total bytes of the file system at PATH
  *   attacker rlimits           "nofile SOFT HARD" and "nproc SOFT HARD"
+ *   attacker flip LINK A B     make LINK a symlink to A, then to B, again
+ *                              and again (each swap one rename) until killed
  */
 #include <errno.h>
 #include <stddef.h>
@@ -195,6 +197,18 @@ static int cmd_rlimits(void)
 	return 0;
 }
 
+static int cmd_flip(const char *link, const char *a, const char *b)
+{
+	char tmp[4096];
+
+	snprintf(tmp, sizeof(tmp), "%s.flip", link);
+	for (unsigned long i = 0;; i++) {
+		unlink(tmp);
+		if (symlink(i % 2 ? b : a, tmp) < 0 || rename(tmp, link) < 0)
+			return fail("flip");
+	}
+}
+
 int main(int argc, char **argv)
 {
 	setvbuf(stdout, NULL, _IONBF, 0);
@@ -210,8 +224,10 @@ int main(int argc, char **argv)
 		return cmd_tmpfs(argv[2]);
 	if (argc == 2 && strcmp(argv[1], "rlimits") == 0)
 		return cmd_rlimits();
+	if (argc == 5 && strcmp(argv[1], "flip") == 0)
+		return cmd_flip(argv[2], argv[3], argv[4]);
 	fprintf(stderr,
 		"usage: attacker sock KIND [PORT] | unix-abstract NAME | unshare | tmpfs PATH | "
-		"rlimits\n");
+		"rlimits | flip LINK A B\n");
 	return 2;
 }
