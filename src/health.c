@@ -158,3 +158,18 @@ bool liveness_record_fresh(int64_t age_ms, int interval_s, int timeout_s)
 	return age_ms >= -1000 && age_ms <= liveness_record_max_age_ms(interval_s, timeout_s) &&
 	       interval_s > 0;
 }
+
+int64_t liveness_next_check_ms(int interval_s, int live, int ready, int64_t *recheck_ms)
+{
+	int64_t interval = (int64_t)interval_s * 1000, next;
+
+	if (live != 1 || ready == 1) {
+		*recheck_ms = 0;
+		return interval;
+	}
+	next = *recheck_ms ? *recheck_ms : LIVENESS_RECHECK_FIRST_MS;
+	if (next >= interval)
+		return interval;
+	*recheck_ms = next * 2;
+	return next;
+}

@@ -68,6 +68,15 @@ struct liveness {
 /* A check's outcome; returns true when the gateway must be restarted. */
 bool liveness_record(struct liveness *l, bool live);
 
+/* When the next check is due, in ms from now. A check that found the
+ * gateway live but not ready is followed sooner (1 s, doubling up to the
+ * interval), so the record `status` reads follows readiness soon after a
+ * start or a channel outage; after a failed or a ready check the next one
+ * waits the interval, so restarts come no sooner than before. *RECHECK_MS
+ * carries the doubling from one call to the next (0: start over). */
+#define LIVENESS_RECHECK_FIRST_MS 1000
+int64_t liveness_next_check_ms(int interval_s, int live, int ready, int64_t *recheck_ms);
+
 /* The longest one check may take: three requests of TIMEOUT_S each, plus
  * 5 s for the probe child to start (the supervisor's deadline for it). */
 int64_t liveness_check_budget_ms(int timeout_s);

@@ -57,6 +57,7 @@ struct sup {
 	struct runtime_state *st;
 	struct restart_policy policy;
 	struct liveness live;
+	int64_t recheck_ms; /* liveness_next_check_ms()'s doubling */
 	int sigfd;
 	struct sandbox *sb; /* NULL while nothing runs */
 	enum run_kind kind;

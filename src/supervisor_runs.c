@@ -272,8 +272,10 @@ void sup_on_started(struct sup *s, const struct health_report *r)
 	detach_say_started(s->notify_fd, now - s->run_start_ms);
 	sup_close_notify(s);
 	sd_notifyf(s->o->sd, "READY=1\nSTATUS=gateway %s on port %u", health_word(v), s->port);
+	s->recheck_ms = 0;
 	if (s->o->liveness_interval_s > 0)
-		s->check_at = now + s->o->liveness_interval_s * 1000LL;
+		s->check_at = now + liveness_next_check_ms(s->o->liveness_interval_s, v->live,
+							   v->ready, &s->recheck_ms);
 }
 
 void sup_on_check(struct sup *s, const struct health_report *r, const char *no_report)
@@ -309,5 +311,7 @@ void sup_on_check(struct sup *s, const struct health_report *r, const char *no_r
 	if (r)
 		sd_notifyf(s->o->sd, "STATUS=gateway %s%s%s", health_word(&r->v),
 			   r->v.failing[0] ? ": " : "", r->v.failing);
-	s->check_at = runtime_now_ms() + s->o->liveness_interval_s * 1000LL;
+	s->check_at =
+	    runtime_now_ms() + liveness_next_check_ms(s->o->liveness_interval_s, r ? r->v.live : 0,
+						      r ? r->v.ready : -1, &s->recheck_ms);
 }

@@ -132,6 +132,37 @@ Test(status_record, probe_asks_the_gateway_now)
 	gw_cleanup(&g);
 }
 
+static bool healthy_from_record(const cJSON *st, int code)
+{
+	return code == 0 && strcmp(json_str(st, "health"), "healthy") == 0 &&
+	       strcmp(json_str(st, "probe_source"), "supervisor") == 0;
+}
+
+/* Started before ready (channels still connecting): the supervisor checks
+ * a live, not-ready gateway again sooner than its interval, so the record
+ * turns ready long before the next regular check (ten minutes here). */
+Test(status_record, the_record_follows_readiness_after_the_start)
+{
+	struct gw g;
+	struct run_result r;
+	int code;
+
+	gw_init(&g, "main");
+	cr_assert_eq(gw_ocr(&g, &r, "--profile", "main", "gateway", "--detach", "--gateway-cmd",
+			    FAKE_GATEWAY, "--liveness-interval", "600", "--env",
+			    "FAKE_READY_DELAY_MS=3000", NULL),
+		     0);
+	cr_assert_eq(r.exit_code, 0, "%s%s", r.out, r.err);
+	run_result_free(&r);
+	cJSON *st = status_until(&g, healthy_from_record, 90, &code);
+	cr_assert(healthy_from_record(st, code), "still not ready by the record: %d %s", code,
+		  cJSON_Print(st));
+	cr_assert(cJSON_IsTrue(cJSON_GetObjectItem(st, "ready")));
+	cr_assert_eq(gw_json_num(cJSON_GetObjectItem(st, "readyz"), "status"), 200);
+	cJSON_Delete(st);
+	gw_cleanup(&g);
+}
+
 static bool probed_now_for_age(const cJSON *st, int code)
 {
 	(void)code;

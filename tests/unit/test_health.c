@@ -120,6 +120,27 @@ Test(liveness, a_record_is_fresh_for_two_intervals_and_one_check)
 	cr_assert_eq(liveness_record_max_age_ms(1, 1), 2000 + 8000);
 }
 
+/* Live but not ready: checked again after 1, 2, 4, ... s up to the
+ * interval; a ready or a failed check waits the interval and starts over. */
+Test(liveness, a_gateway_not_ready_yet_is_checked_again_sooner)
+{
+	int64_t r = 0;
+
+	cr_assert_eq(liveness_next_check_ms(30, 1, 0, &r), 1000);
+	cr_assert_eq(liveness_next_check_ms(30, 1, 0, &r), 2000);
+	cr_assert_eq(liveness_next_check_ms(30, 1, -1, &r), 4000, "unreadable /readyz");
+	cr_assert_eq(liveness_next_check_ms(30, 1, 0, &r), 8000);
+	cr_assert_eq(liveness_next_check_ms(30, 1, 0, &r), 16000);
+	cr_assert_eq(liveness_next_check_ms(30, 1, 0, &r), 30000);
+	cr_assert_eq(liveness_next_check_ms(30, 1, 0, &r), 30000, "stays at the interval");
+	cr_assert_eq(liveness_next_check_ms(30, 1, 1, &r), 30000);
+	cr_assert_eq(liveness_next_check_ms(30, 1, 0, &r), 1000, "a new outage starts over");
+	cr_assert_eq(liveness_next_check_ms(30, 0, -1, &r), 30000, "a failed check");
+	cr_assert_eq(r, 0);
+	cr_assert_eq(liveness_next_check_ms(1, 1, 0, &r), 1000);
+	cr_assert_eq(liveness_next_check_ms(1, 1, 0, &r), 1000);
+}
+
 Test(probe, report_round_trip)
 {
 	struct health_report r = {.at_ms = 1234567890123LL,
