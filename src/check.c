@@ -226,6 +226,53 @@ fail:
 	return -1;
 }
 
+/* "NAME LEN VALUE\n" appended to *BUF (of *LEN bytes, *CAP allocated). */
+static bool fact(char **buf, size_t *len, size_t *cap, const char *name, const char *value)
+{
+	size_t need = strlen(name) + strlen(value) + 32;
+
+	if (*len + need > *cap) {
+		size_t bigger_cap = (*cap + need) * 2;
+		char *bigger = realloc(*buf, bigger_cap);
+
+		if (!bigger)
+			return false;
+		*buf = bigger;
+		*cap = bigger_cap;
+	}
+	*len +=
+	    (size_t)snprintf(*buf + *len, *cap - *len, "%s %zu %s\n", name, strlen(value), value);
+	return true;
+}
+
+char *check_instance_facts(const struct instance *inst)
+{
+	const struct profile *p = &inst->profile;
+	const char *urls[PORT_EXPLICIT_MAX], *keys[PORT_EXPLICIT_MAX];
+	size_t n_urls = cdp_urls(inst->config, urls, keys, PORT_EXPLICIT_MAX);
+	size_t len = 0, cap = 0;
+	char *buf = NULL, num[64];
+	bool ok;
+
+	snprintf(num, sizeof(num), "%u %d %zu", inst->ports.base, (int)inst->ports.origin,
+		 inst->ports.n_explicit);
+	ok = fact(&buf, &len, &cap, "name", p->name) &&
+	     fact(&buf, &len, &cap, "state_dir", p->state_dir) &&
+	     fact(&buf, &len, &cap, "config_path", p->config_path) &&
+	     fact(&buf, &len, &cap, "workspace", p->workspace) &&
+	     fact(&buf, &len, &cap, "ports", num);
+	for (size_t i = 0; ok && i < inst->ports.n_explicit && i < PORT_EXPLICIT_MAX; i++) {
+		snprintf(num, sizeof(num), "%u", inst->ports.explicit_ports[i].port);
+		ok = fact(&buf, &len, &cap, "port", num);
+	}
+	for (size_t i = 0; ok && i < n_urls; i++)
+		ok = fact(&buf, &len, &cap, "cdp_key", keys[i]) &&
+		     fact(&buf, &len, &cap, "cdp_url", urls[i]);
+	if (!ok)
+		free(buf);
+	return ok ? buf : NULL;
+}
+
 bool violation_involves(const struct violation *v, size_t index)
 {
 	return v->a == index || v->b == index;

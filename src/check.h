@@ -34,6 +34,12 @@ struct violation_list {
 
 int check_instances(const struct instance *inst, size_t n, struct violation_list *out,
 		    ocr_error *err);
+/* Everything check_instances() reads of one instance (paths, port block,
+ * CDP URLs), as text in which each value is length-prefixed: two instances
+ * with the same facts get the same verdicts. The key of the cached verdict
+ * (check_cache.h): a check that starts reading something else of an
+ * instance must add it here. Caller frees; NULL when out of memory. */
+char *check_instance_facts(const struct instance *inst);
 bool violation_involves(const struct violation *v, size_t index);
 const char *violation_kind_name(enum violation_kind kind); /* "port-overlap", ... */
 void violation_list_release(struct violation_list *list);

@@ -4,10 +4,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "check.h"
+#include "check_cache.h"
 #include "cleanup.h"
 #include "cli.h"
+#include "host_dirs.h"
 #include "ownership.h"
 #include "port_probe.h"
 #include "registry.h"
@@ -309,8 +313,51 @@ int cmd_check(const struct cli_context *ctx, int argc, char **argv)
 	return rc;
 }
 
-int cli_refuse_unisolated(const struct cli_context *ctx, const struct instance *self,
-			  const char *cmd)
+/* The inputs of the verdict besides the files (check_cache.h): who asks,
+ * for which profile, with which environment, and the facts of the starting
+ * instance as loaded now. Each value is length-prefixed, NULL as "-".
+ * Caller frees; NULL when out of memory. */
+static char *verdict_key(const struct cli_context *ctx, const struct instance *self)
+{
+	const struct env_view *e = &ctx->env;
+	const char *in[][2] = {
+	    {"profile", ctx->profile},
+	    {"home", e->home},
+	    {"openclaw_home", e->openclaw_home},
+	    {"state_dir", e->state_dir},
+	    {"config_path", e->config_path},
+	    {"workspace_dir", e->workspace_dir},
+	    {"gateway_port", e->gateway_port},
+	    {"records_dir", e->records_dir},
+	    {"sandbox_profile", ctx->sandbox_profile},
+	    {"rescue_dir", ctx->rescue_dir},
+	};
+	char *facts = check_instance_facts(self), *key = NULL;
+	size_t cap = 64, len;
+
+	if (!facts)
+		return NULL;
+	for (size_t i = 0; i < sizeof(in) / sizeof(in[0]); i++)
+		cap += strlen(in[i][0]) + (in[i][1] ? strlen(in[i][1]) : 0) + 32;
+	cap += strlen(facts);
+	key = malloc(cap);
+	if (key) {
+		len = (size_t)snprintf(key, cap, "euid %u\n", (unsigned)geteuid());
+		for (size_t i = 0; i < sizeof(in) / sizeof(in[0]); i++)
+			len +=
+			    (size_t)(in[i][1] ? snprintf(key + len, cap - len, "%s %zu %s\n",
+							 in[i][0], strlen(in[i][1]), in[i][1])
+					      : snprintf(key + len, cap - len, "%s -\n", in[i][0]));
+		snprintf(key + len, cap - len, "self\n%s", facts);
+	}
+	free(facts);
+	return key;
+}
+
+/* The full check of SELF against every other instance; LOG records what it
+ * read. Returns the number of problems said (0: clean), -1 on error. */
+static int refuse_scan(const struct cli_context *ctx, const struct instance *self, const char *cmd,
+		       struct dep_log *log, size_t *unreadable)
 {
 	struct instance_set set;
 	struct violation_list vl;
@@ -318,12 +365,13 @@ int cli_refuse_unisolated(const struct cli_context *ctx, const struct instance *
 	ocr_error err = {0};
 	size_t n, me = SIZE_MAX, bad = 0;
 
-	if (registry_scan(&ctx->env, &set, &err) < 0) {
+	if (registry_scan_logged(&ctx->env, &set, log, &err) < 0) {
 		err_prefix(&err, "%s: reading the other instances", cmd);
 		err_print(&err);
 		return -1;
 	}
 	cli_warn_scan_problems(&set, cmd);
+	*unreadable = set.n_problems;
 	/* Shallow copies: the set keeps every config. Our own view (--port,
 	 * the caller's env) replaces the scan's. */
 	all = calloc(set.n + 1, sizeof(*all));
@@ -359,4 +407,36 @@ int cli_refuse_unisolated(const struct cli_context *ctx, const struct instance *
 	free(all);
 	instance_set_release(&set);
 	return bad ? -1 : 0;
+}
+
+int cli_refuse_unisolated(const struct cli_context *ctx, const struct instance *self,
+			  const char *cmd)
+{
+	struct dep_log log = {0};
+	struct host_dirs dirs;
+	struct timespec started;
+	size_t unreadable = 0;
+	char *key = NULL;
+	int rc;
+
+	/* Before anything is read: what changes after it has a later ctime. */
+	clock_gettime(CLOCK_REALTIME, &started);
+	if (host_dirs_resolve(&ctx->env, &dirs, NULL) == 0)
+		key = verdict_key(ctx, self);
+	if (key && verdict_still_ok(dirs.records, key)) {
+		free(key);
+		return 0;
+	}
+	rc = refuse_scan(ctx, self, cmd, key ? &log : NULL, &unreadable);
+	/* Only a clean verdict that warned of nothing is kept: a cached one
+	 * says nothing at all. A failure to keep it costs the next start a
+	 * full check, nothing more. */
+	if (rc == 0 && key && unreadable == 0) {
+		ocr_error ignored = {0};
+
+		verdict_store(dirs.records, key, &log, started, &ignored);
+	}
+	dep_log_release(&log);
+	free(key);
+	return rc;
 }

@@ -12,6 +12,7 @@
 
 #include "atomic_file.h"
 #include "cdp_url.h"
+#include "check_cache.h"
 #include "config_edit.h"
 #include "config_env.h"
 #include "profile.h"
@@ -21,6 +22,12 @@
 
 int config_load(const char *path, cJSON **root, bool *missing, ocr_error *err)
 {
+	return config_load_logged(path, root, missing, NULL, err);
+}
+
+int config_load_logged(const char *path, cJSON **root, bool *missing, struct dep_log *log,
+		       ocr_error *err)
+{
 	char *text;
 	size_t len;
 	cJSON *tree;
@@ -29,6 +36,10 @@ int config_load(const char *path, cJSON **root, bool *missing, ocr_error *err)
 	*missing = false;
 	ocr_error why = {0};
 
+	/* Before the read: a change after it moves the ctime logged here. The
+	 * last component is not followed, as read_whole_file() does not. */
+	if (log)
+		dep_stat(log, path, false, NULL);
 	if (read_whole_file(path, &text, &len, &why) < 0) {
 		if (why.errnum == ENOENT) {
 			*missing = true;
@@ -67,6 +78,8 @@ int config_load(const char *path, cJSON **root, bool *missing, ocr_error *err)
 	/* $include as the gateway resolves it in our sandbox, whose environment
 	 * has no OPENCLAW_INCLUDE_ROOTS: included files lie in the config's
 	 * directory. A port set in an included file is the gateway's port. */
+	if (log && config_has_include(tree))
+		log->uncacheable = true; /* its files are not logged */
 	if (path[0] == '/' && config_resolve_includes(&tree, path, NULL, err) < 0) {
 		json5_delete(tree);
 		return err_prefix(err, "%s", path);

@@ -19,6 +19,11 @@
  * when the file does not exist. A file that exists but does not parse is an
  * error ("path:line:col: why"). */
 int config_load(const char *path, cJSON **root, bool *missing, ocr_error *err);
+/* The same, recording the config file in LOG (check_cache.h; NULL: none);
+ * a config with $include makes LOG uncacheable. */
+struct dep_log;
+int config_load_logged(const char *path, cJSON **root, bool *missing, struct dep_log *log,
+		       ocr_error *err);
 
 /* Value at a dotted path ("gateway.port"), or NULL. */
 const cJSON *config_get(const cJSON *root, const char *dotted);

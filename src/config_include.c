@@ -391,7 +391,7 @@ static cJSON *process(struct ctx *c, cJSON *node, const char *base_path, size_t 
 }
 
 /* Whether any object in the tree has a "$include" key (without recursion). */
-static bool has_include(const cJSON *root)
+bool config_has_include(const cJSON *root)
 {
 	/* The walk never changes the tree. */
 	struct json5_walk w = json5_walk_start((cJSON *)root);
@@ -425,7 +425,7 @@ int config_resolve_includes(cJSON **root, const char *config_path, const char *i
 	char dir[PATH_MAX];
 	cJSON *done;
 
-	if (!has_include(*root))
+	if (!config_has_include(*root))
 		return 0; /* the common case: nothing to walk */
 	snprintf(dir, sizeof(dir), "%s", config_path);
 	*(strrchr(dir, '/') ? strrchr(dir, '/') : dir) = '\0';

@@ -10,6 +10,7 @@
 #define OCR_CONFIG_INCLUDE_H
 
 #include <cjson/cJSON.h>
+#include <stdbool.h>
 
 #include "error.h"
 
@@ -19,6 +20,8 @@
 /* Replaces *ROOT (the parse of CONFIG_PATH, absolute) by its resolution.
  * INCLUDE_ROOTS: OPENCLAW_INCLUDE_ROOTS (':'-separated absolute paths) or
  * NULL. On error *ROOT is left for the caller to free. */
+/* Whether any object in ROOT has a "$include" key. */
+bool config_has_include(const cJSON *root);
 int config_resolve_includes(cJSON **root, const char *config_path, const char *include_roots,
 			    ocr_error *err);
 

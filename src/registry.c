@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 
 #include "atomic_file.h"
+#include "check_cache.h"
 #include "config.h"
 #include "host_dirs.h"
 
@@ -21,6 +22,14 @@ static bool is_dir(const char *path)
 	struct stat st;
 
 	return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+/* is_dir() whose answer goes in LOG (check_cache.h; NULL: none). */
+static bool is_dir_logged(struct dep_log *log, const char *path)
+{
+	struct stat st;
+
+	return dep_stat(log, path, true, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
 /* Base precedence as upstream's resolveGatewayPort: flag, env, config, then
@@ -86,19 +95,23 @@ static void apply_pins(struct instance *inst)
 	}
 }
 
-static int load_pins(struct instance *inst, const struct env_view *env, ocr_error *err)
+static int load_pins(struct instance *inst, const struct env_view *env, struct dep_log *log,
+		     ocr_error *err)
 {
 	struct host_dirs dirs;
 	struct env_view home_only = {0};
+	char path[PATH_MAX];
 
 	if (!env) {
 		home_only.home = inst->profile.home;
 		env = &home_only;
 	}
-	if (host_dirs_resolve(env, &dirs, err) < 0 ||
-	    pins_load(dirs.records, &inst->profile, &inst->pins, &inst->pinned, err) < 0)
+	if (host_dirs_resolve(env, &dirs, err) < 0)
 		return -1;
-	return 0;
+	/* Logged before the read: a change after it is a later ctime. */
+	if (log && pins_path(dirs.records, &inst->profile, path, sizeof(path), NULL) == 0)
+		dep_stat(log, path, false, NULL);
+	return pins_load(dirs.records, &inst->profile, &inst->pins, &inst->pinned, err);
 }
 
 /* Workspace and ports as the config (and the caller's env) ask for them. */
@@ -127,19 +140,20 @@ static int config_view(struct instance *inst, const struct env_view *env,
 
 /* Config, workspace and ports of an instance whose profile paths are set. */
 static int instance_finish(struct instance *inst, const struct env_view *env,
-			   const char *recorded_workspace, unsigned port_flag, ocr_error *err)
+			   const char *recorded_workspace, unsigned port_flag, struct dep_log *log,
+			   ocr_error *err)
 {
 	struct stat st;
 	ocr_error why = {0};
 
 	/* Said plainly here, or the config loader's "open <state>/openclaw.json:
 	 * Not a directory" would be the first word of it. */
-	if (stat(inst->profile.state_dir, &st) == 0 && !S_ISDIR(st.st_mode))
+	if (dep_stat(log, inst->profile.state_dir, true, &st) == 0 && !S_ISDIR(st.st_mode))
 		return err_set(err, 0, "state dir %s is not a directory", inst->profile.state_dir);
-	if (load_pins(inst, env, err) < 0)
+	if (load_pins(inst, env, log, err) < 0)
 		return -1;
-	if (config_load(inst->profile.config_path, &inst->config, &inst->config_missing, &why) <
-		0 ||
+	if (config_load_logged(inst->profile.config_path, &inst->config, &inst->config_missing, log,
+			       &why) < 0 ||
 	    config_substitute_sandbox_env(inst->config, &inst->profile, &why) < 0 ||
 	    config_view(inst, env, recorded_workspace, port_flag, &why) < 0) {
 		if (!inst->pinned) {
@@ -163,12 +177,12 @@ static int instance_finish(struct instance *inst, const struct env_view *env,
 
 /* instance_load() without the range check of the base. */
 static int load_unchecked(const char *profile_name, const struct env_view *env, unsigned port_flag,
-			  struct instance *out, ocr_error *err)
+			  struct dep_log *log, struct instance *out, ocr_error *err)
 {
 	memset(out, 0, sizeof(*out));
 	if (profile_resolve(profile_name, env, &out->profile, err) < 0)
 		return -1;
-	if (instance_finish(out, env, NULL, port_flag, err) < 0) {
+	if (instance_finish(out, env, NULL, port_flag, log, err) < 0) {
 		err_prefix(err, "profile %s", profile_label(&out->profile));
 		instance_release(out);
 		return -1;
@@ -179,7 +193,7 @@ static int load_unchecked(const char *profile_name, const struct env_view *env, 
 int instance_load(const char *profile_name, const struct env_view *env, unsigned port_flag,
 		  struct instance *out, ocr_error *err)
 {
-	if (load_unchecked(profile_name, env, port_flag, out, err) < 0)
+	if (load_unchecked(profile_name, env, port_flag, NULL, out, err) < 0)
 		return -1;
 	/* The caller is about to use these ports: refuse a block it cannot bind. */
 	if (port_block_validate(&out->ports, err) < 0) {
@@ -250,7 +264,7 @@ static int cmp_names(const void *a, const void *b)
  * config, the launcher's records, or state of a gateway that ran. The
  * seed's manual layout makes ~/.openclaw a folder of other instances'
  * configs, which is none of these. */
-static bool is_instance(const struct instance *inst)
+static bool is_instance(const struct instance *inst, struct dep_log *log)
 {
 	static const char *const state[] = {"agents",	 "credentials", "sessions", "state",
 					    "workspace", "logs",	"home",	    NULL};
@@ -261,22 +275,26 @@ static bool is_instance(const struct instance *inst)
 	for (size_t i = 0; state[i]; i++) {
 		if (snprintf(path, sizeof(path), "%s/%s", inst->profile.state_dir, state[i]) <
 			(int)sizeof(path) &&
-		    is_dir(path))
+		    is_dir_logged(log, path))
 			return true;
 	}
 	return false;
 }
 
 /* Profile names of the ~/.openclaw* directories, sorted; "" is the default. */
-static int scan_home(const char *home, char ***names, size_t *n, ocr_error *err)
+static int scan_home(const char *home, char ***names, size_t *n, struct dep_log *log,
+		     ocr_error *err)
 {
-	DIR *dir = opendir(home);
+	DIR *dir;
 	struct dirent *de;
 	bool has_default = false;
 	char path[PATH_MAX];
 
 	*names = NULL;
 	*n = 0;
+	/* Its mtime moves when an entry comes, goes or is renamed. */
+	dep_stat(log, home, true, NULL);
+	dir = opendir(home);
 	if (!dir)
 		return errno == ENOENT ? 0 : err_set(err, errno, "open home %s", home);
 	while ((de = readdir(dir)) != NULL) {
@@ -291,7 +309,7 @@ static int scan_home(const char *home, char ***names, size_t *n, ocr_error *err)
 		if (!name || (!*name && has_default))
 			continue;
 		if (snprintf(path, sizeof(path), "%s/%s", home, de->d_name) >= (int)sizeof(path) ||
-		    !is_dir(path))
+		    !is_dir_logged(log, path))
 			continue;
 		char **bigger = realloc(*names, (*n + 1) * sizeof(char *));
 		char *copy = strdup(name);
@@ -314,7 +332,8 @@ static int scan_home(const char *home, char ***names, size_t *n, ocr_error *err)
 }
 
 static int load_recorded(const struct env_view *env, const struct profile *home_profile,
-			 const cJSON *entry, struct instance *inst, bool *stale, ocr_error *err)
+			 const cJSON *entry, struct instance *inst, bool *stale,
+			 struct dep_log *log, ocr_error *err)
 {
 	/* Only where the records are: none of the caller's overrides. */
 	struct env_view rec = {.home = home_profile->home, .records_dir = env->records_dir};
@@ -340,17 +359,17 @@ static int load_recorded(const struct env_view *env, const struct profile *home_
 	    path_clean(config, p->config_path, sizeof(p->config_path), err) < 0)
 		return -1;
 	p->state_origin = p->config_origin = ORIGIN_REGISTRY;
-	if (instance_finish(inst, &rec, ws && *ws ? ws : NULL, 0, err) < 0) {
+	if (instance_finish(inst, &rec, ws && *ws ? ws : NULL, 0, log, err) < 0) {
 		instance_release(inst);
 		return err_prefix(err, "profile %s", profile_label(p));
 	}
 	/* Removed by hand since it was recorded: nothing left to check. */
-	*stale = inst->config_missing && !is_dir(p->state_dir);
+	*stale = inst->config_missing && !is_dir_logged(log, p->state_dir);
 	return 0;
 }
 
 static int scan_registry(const struct env_view *env, const struct profile *home_profile,
-			 struct instance_set *set, ocr_error *err)
+			 struct instance_set *set, struct dep_log *log, ocr_error *err)
 {
 	char path[PATH_MAX];
 	cJSON *root, *entry;
@@ -359,7 +378,7 @@ static int scan_registry(const struct env_view *env, const struct profile *home_
 
 	if (registry_path(env, path, sizeof(path), err) < 0)
 		return -1;
-	if (config_load(path, &root, &missing, err) < 0)
+	if (config_load_logged(path, &root, &missing, log, err) < 0)
 		return -1;
 	cJSON_ArrayForEach(entry, cJSON_GetObjectItemCaseSensitive(root, "instances"))
 	{
@@ -368,7 +387,7 @@ static int scan_registry(const struct env_view *env, const struct profile *home_
 
 		ocr_error why = {0};
 
-		if (load_recorded(env, home_profile, entry, &inst, &stale, &why) < 0) {
+		if (load_recorded(env, home_profile, entry, &inst, &stale, log, &why) < 0) {
 			err_prefix(&why, "registry %s", path);
 			if (set_problem(set, &why, err) < 0) {
 				cJSON_Delete(root);
@@ -401,7 +420,26 @@ static int scan_registry(const struct env_view *env, const struct profile *home_
 	return 0;
 }
 
+static void log_in_home(struct dep_log *log, const char *home, const char *name)
+{
+	char path[PATH_MAX];
+
+	if (!log)
+		return;
+	if (snprintf(path, sizeof(path), "%s/%s", strcmp(home, "/") == 0 ? "" : home, name) >=
+	    (int)sizeof(path))
+		log->uncacheable = true;
+	else
+		dep_stat(log, path, true, NULL);
+}
+
 int registry_scan(const struct env_view *env, struct instance_set *out, ocr_error *err)
+{
+	return registry_scan_logged(env, out, NULL, err);
+}
+
+int registry_scan_logged(const struct env_view *env, struct instance_set *out, struct dep_log *log,
+			 ocr_error *err)
 {
 	/* Only where the home is: other profiles are read at their own paths. */
 	struct env_view clean = {.home = env->home,
@@ -416,16 +454,20 @@ int registry_scan(const struct env_view *env, struct instance_set *out, ocr_erro
 	memset(out, 0, sizeof(*out));
 	if (profile_resolve(NULL, &clean, &home_profile, err) < 0)
 		return -1;
-	if (scan_home(home_profile.home, &names, &n, err) < 0)
+	/* profile_resolve() of the default profile asks for these two (a
+	 * legacy ~/.clawdbot counts when ~/.openclaw does not). */
+	log_in_home(log, home_profile.home, ".openclaw");
+	log_in_home(log, home_profile.home, ".clawdbot");
+	if (scan_home(home_profile.home, &names, &n, log, err) < 0)
 		return -1;
 	for (size_t i = 0; i < n; i++) {
 		struct instance inst;
 		ocr_error why = {0};
 
 		if (rc == 0 &&
-		    load_unchecked(names[i][0] ? names[i] : NULL, &clean, 0, &inst, &why) < 0)
+		    load_unchecked(names[i][0] ? names[i] : NULL, &clean, 0, log, &inst, &why) < 0)
 			rc = set_problem(out, &why, err);
-		else if (rc == 0 && !is_instance(&inst))
+		else if (rc == 0 && !is_instance(&inst, log))
 			instance_release(&inst); /* ~/.openclaw holding only others' configs */
 		else if (rc == 0)
 			rc = set_push(out, &inst, err);
@@ -433,7 +475,7 @@ int registry_scan(const struct env_view *env, struct instance_set *out, ocr_erro
 	}
 	free(names);
 	if (rc == 0)
-		rc = scan_registry(env, &home_profile, out, err);
+		rc = scan_registry(env, &home_profile, out, log, err);
 	if (rc < 0)
 		instance_set_release(out);
 	return rc;

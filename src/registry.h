@@ -57,6 +57,11 @@ struct instance_set {
 /* Every instance of the user. Instances are loaded from their recorded paths
  * only (the caller's OPENCLAW_* overrides are not applied to other profiles). */
 int registry_scan(const struct env_view *env, struct instance_set *out, ocr_error *err);
+/* The same, recording in LOG every file and directory the scan looked at
+ * (check_cache.h), each stat()ed before it was read. */
+struct dep_log;
+int registry_scan_logged(const struct env_view *env, struct instance_set *out, struct dep_log *log,
+			 ocr_error *err);
 void instance_set_release(struct instance_set *set);
 
 /* Path of the registry file of explicit-path instances
