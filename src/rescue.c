@@ -13,6 +13,7 @@
 #include "host_dirs.h"
 #include "registry.h"
 #include "runtime.h"
+#include "trust.h"
 
 /* Another profile, as setup would find it: the caller's OPENCLAW_* path
  * overrides are its own profile's, not the target's. */
@@ -199,14 +200,14 @@ static int own_dir(const char *dir, ocr_error *err)
 	return 0;
 }
 
-int rescue_grant_dir_prepare(const char *dir, uid_t uid, gid_t gid, ocr_error *err)
+int rescue_grant_dir_prepare(const char *dir, ocr_error *err)
 {
 	char buf[PATH_MAX];
-	char *cut[2];
-	int fd, rc = 0;
 	struct stat st;
+	char *cut[2];
 
-	/* <rt>/rescue, <rt>/rescue/<rescuer>, then DIR itself. */
+	/* <rt>/rescue, <rt>/rescue/<rescuer>, DIR, then DIR/config (only a
+	 * place to mount the copy on: the launcher's, empty). */
 	snprintf(buf, sizeof(buf), "%s", dir);
 	cut[1] = strrchr(buf, '/');
 	*cut[1] = '\0';
@@ -220,19 +221,42 @@ int rescue_grant_dir_prepare(const char *dir, uid_t uid, gid_t gid, ocr_error *e
 	*cut[1] = '/';
 	if (own_dir(buf, err) < 0)
 		return -1;
-	fd = open(dir, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0)
-		return err_set(err, errno, "open %s", dir);
-	if (mkdirat(fd, RESCUE_CONFIG_DIR, 0700) < 0 && errno != EEXIST)
-		rc = err_set(err, errno, "create %s/" RESCUE_CONFIG_DIR, dir);
-	else if (fstatat(fd, RESCUE_CONFIG_DIR, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
-		 !S_ISDIR(st.st_mode))
-		rc = err_set(err, ENOTDIR, "%s/" RESCUE_CONFIG_DIR, dir);
-	else if ((st.st_uid != uid || st.st_gid != gid) &&
-		 fchownat(fd, RESCUE_CONFIG_DIR, uid, gid, AT_SYMLINK_NOFOLLOW) < 0)
-		rc = err_set(err, errno, "chown %s/" RESCUE_CONFIG_DIR, dir);
-	close(fd);
-	return rc;
+	if (snprintf(buf, sizeof(buf), "%s/" RESCUE_CONFIG_DIR, dir) >= (int)sizeof(buf))
+		return err_set(err, ENAMETOOLONG, "%s/" RESCUE_CONFIG_DIR, dir);
+	/* Before the copy moved to the rescuer's state dir, config/ was its
+	 * sandbox account's: taken back (nothing reaches it under the mount). */
+	if (mkdir(buf, 0755) < 0 && errno != EEXIST)
+		return err_set(err, errno, "create %s", buf);
+	if (lstat(buf, &st) == 0 && S_ISDIR(st.st_mode) && st.st_uid != geteuid() &&
+	    (lchown(buf, geteuid(), getegid()) < 0 || chmod(buf, 0755) < 0))
+		return err_set(err, errno, "chown %s", buf);
+	return own_dir(buf, err);
+}
+
+int rescue_copy_dir_open(const char *rescuer_state, const char *target_label,
+			 const char *target_state, uid_t uid, gid_t gid, char *path, size_t len,
+			 ocr_error *err)
+{
+	char rel[PROFILE_NAME_MAX + 64];
+	int sfd, fd;
+
+	snprintf(rel, sizeof(rel), RESCUE_COPY_DIR "/%s-%08x", target_label,
+		 pins_hash(target_state));
+	if (snprintf(path, len, "%s/%s", rescuer_state, rel) >= (int)len)
+		return err_set(err, ENAMETOOLONG, "%s/%s", rescuer_state, rel);
+	sfd = open(rescuer_state, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (sfd < 0)
+		return err_set(err, errno, "open %s", rescuer_state);
+	fd = trust_mkdir_beneath(sfd, rel, 0700);
+	if (fd < 0) {
+		err_set(err, errno, "create %s (no links are followed in a state dir)", path);
+	} else if (trust_chown_beneath(sfd, RESCUE_COPY_DIR, uid, gid, err) < 0 ||
+		   trust_chown_beneath(sfd, rel, uid, gid, err) < 0) {
+		close(fd);
+		fd = -1;
+	}
+	close(sfd);
+	return fd;
 }
 
 static size_t rescuers_of(const struct env_view *env, const struct instance *inst,
@@ -331,17 +355,22 @@ static int add_grant(struct sandbox *sb, const struct instance *self, const stru
 		     const struct env_view *env, ocr_error *err)
 {
 	const struct pins *pin = &self->pins;
-	char dir[PATH_MAX], src[PATH_MAX + 16], dst[PATH_MAX];
+	char dir[PATH_MAX], src[PATH_MAX], dst[PATH_MAX];
+	int fd;
 
 	if (rescue_grant_dir(profile_label(&self->profile), self->profile.state_dir, g->profile,
 			     g->state_dir, dir, sizeof(dir), err) < 0 ||
-	    rescue_grant_dir_prepare(dir, pin->has_ids ? pin->uid : geteuid(),
-				     pin->has_ids ? pin->gid : getegid(), err) < 0)
+	    rescue_grant_dir_prepare(dir, err) < 0)
 		return -1;
+	fd = rescue_copy_dir_open(self->profile.state_dir, g->profile, g->state_dir,
+				  pin->has_ids ? pin->uid : geteuid(),
+				  pin->has_ids ? pin->gid : getegid(), src, sizeof(src), err);
+	if (fd < 0)
+		return -1;
+	close(fd);
 	snprintf(dst, sizeof(dst), RESCUE_SANDBOX_DIR "/%s", g->profile);
 	if (sandbox_add_mount(sb, SANDBOX_MOUNT_BIND_RO, dir, dst, SANDBOX_MOUNT_NOFOLLOW, err) < 0)
 		return -1;
-	snprintf(src, sizeof(src), "%s/" RESCUE_CONFIG_DIR, dir);
 	snprintf(dst, sizeof(dst), RESCUE_SANDBOX_DIR "/%s/" RESCUE_CONFIG_DIR, g->profile);
 	if (sandbox_add_mount(sb, SANDBOX_MOUNT_BIND_RW, src, dst, SANDBOX_MOUNT_NOFOLLOW, err) <
 		0 ||

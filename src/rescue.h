@@ -5,11 +5,16 @@
  * The grant directory, <runtime dir>/rescue/<rescuer>-<hash>/<target>-<hash>
  * (owned by the launcher, mode 0755), holds the target supervisor's
  * control socket (control.sock, owned by the rescuer's sandbox account,
- * 0600) and config/ (the rescuer's copy of the target's config, owned by
- * that account, 0700). It is bound into the rescuer's sandbox alone, at
+ * 0600) and an empty config/, where the rescuer's sandbox sees its copy of
+ * the target's config. It is bound into the rescuer's sandbox alone, at
  * RESCUE_SANDBOX_DIR/<target>: no other sandbox has it in its mount
  * namespace, which is what tells the rescuer's sandbox from another
- * profile's when both run as the same host account (see control_server.h). */
+ * profile's when both run as the same host account (see control_server.h).
+ *
+ * The copy itself lives in the rescuer's own state dir, RESCUE_COPY_DIR/
+ * <target>-<hash> (that account's, 0700): its payload writes there what it
+ * likes, and the runtime dir (/run as root, a small RAM-backed file system
+ * the host needs) must never be where it can. */
 #ifndef OCR_RESCUE_H
 #define OCR_RESCUE_H
 
@@ -31,6 +36,7 @@
 #define RESCUE_ENV	   "OPENCLAW_RUN_RESCUE_DIR"
 #define RESCUE_SOCKET	   "control.sock"
 #define RESCUE_CONFIG_DIR  "config"
+#define RESCUE_COPY_DIR	   "openclaw-run-rescue" /* in the rescuer's state dir */
 
 struct registry_instance_ref;
 struct instance;
@@ -60,9 +66,16 @@ int rescue_find_rescuers(const char *records_dir, const struct profile *target, 
 /* The grant directory of RESCUER over TARGET (labels and state dirs). */
 int rescue_grant_dir(const char *rescuer_label, const char *rescuer_state, const char *target_label,
 		     const char *target_state, char *buf, size_t len, ocr_error *err);
-/* Creates it (and config/ for UID:GID) when missing; insists on what it
- * finds: directories, no links, the launcher's own above config/. */
-int rescue_grant_dir_prepare(const char *dir, uid_t uid, gid_t gid, ocr_error *err);
+/* Creates it (and the empty config/) when missing; insists on what it
+ * finds: directories, no links, the launcher's own. */
+int rescue_grant_dir_prepare(const char *dir, ocr_error *err);
+/* The rescuer's copy of the target's config: RESCUE_COPY_DIR/<target>-<hash>
+ * below RESCUER_STATE, made for UID:GID when missing, opened beneath the
+ * state dir without following a link (its payload's to swap). Its path in
+ * PATH; returns an O_DIRECTORY descriptor or -1. */
+int rescue_copy_dir_open(const char *rescuer_state, const char *target_label,
+			 const char *target_state, uid_t uid, gid_t gid, char *path, size_t len,
+			 ocr_error *err);
 
 /* "  rescues    main (control, logs, config)" for each grant INST holds and
  * "  rescued by rescue (...)" for each profile that holds one on INST. */
@@ -78,11 +91,11 @@ void rescue_describe_json(cJSON *o, const struct env_view *env, const struct ins
 
 struct sandbox;
 /* What a rescuer's sandbox gets for each of its grants (nothing without
- * one): the grant directory read-only at RESCUE_SANDBOX_DIR/<target>, its
- * config/ read-write over it (and, ENV given, at the target's own config
- * dir as well, where that hides nothing of the rescuer's), the target's
- * workspace when granted, and this binary. The grant directories are made
- * here when missing. */
+ * one): the grant directory read-only at RESCUE_SANDBOX_DIR/<target>, the
+ * copy's directory read-write on its config/ (and, ENV given, at the
+ * target's own config dir as well, where that hides nothing of the
+ * rescuer's), the target's workspace when granted, and this binary. The
+ * grant directories and the copy's are made here when missing. */
 int rescue_add_mounts(struct sandbox *sb, const struct instance *self, const struct env_view *env,
 		      ocr_error *err);
 

@@ -1,7 +1,7 @@
 /* The target's config for a rescuer (control_proto.h: config-read,
  * config-validate, config-apply). The rescuer never sees the target's
- * config dir: it edits a copy in its grant directory (config/, its own),
- * with upstream's tools; a copy reaches the target only through
+ * config dir: it edits a copy (config/ in its grant directory, kept in its
+ * own state dir: rescue.h) with upstream's tools; a copy reaches the target only through
  * config-apply, which takes its bytes once and checks those very bytes:
  *   1. they parse, as the gateway reads them (json5.h);
  *   2. nothing but gateway.port departs from what setup pinned (the
@@ -92,6 +92,16 @@ static int read_target_config(const struct profile *p, char **data, size_t *len,
 	return 0;
 }
 
+/* The rescuer's copy's directory, in its own state dir (rescue.h). */
+static int open_copy_dir(const struct sup *s, const struct rescuer *who, char *path, size_t len,
+			 ocr_error *err)
+{
+	const struct profile *p = &ctl_target(s)->profile;
+
+	return rescue_copy_dir_open(who->state_dir, profile_label(p), p->state_dir, who->uid,
+				    who->gid, path, len, err);
+}
+
 cJSON *ctl_config_read(struct sup *s, const struct rescuer *who)
 {
 	const struct profile *p = &ctl_target(s)->profile;
@@ -102,21 +112,12 @@ cJSON *ctl_config_read(struct sup *s, const struct rescuer *who)
 	ocr_error err = {0};
 	cJSON *o;
 
-	if (grant_dir_of(s, who, dir, sizeof(dir), &err) < 0 ||
-	    read_target_config(p, &data, &len, &err) < 0)
+	if (read_target_config(p, &data, &len, &err) < 0 ||
+	    (cfd = open_copy_dir(s, who, dir, sizeof(dir), &err)) < 0)
 		return ctl_answer(false, err_text(&err, buf, sizeof(buf)));
-	snprintf(path, sizeof(path), "%s/" RESCUE_CONFIG_DIR "/" CANDIDATE_NAME, dir);
-	{
-		cleanup_close int dfd = open(dir, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-
-		cfd = dfd < 0 ? -1
-			      : openat(dfd, RESCUE_CONFIG_DIR,
-				       O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	}
+	snprintf(path, sizeof(path), "%s/" CANDIDATE_NAME, dir);
 	struct atomic_write_opts wo = {
 	    .mode = 0600, .uid = who->uid, .gid = who->gid, .dir_fd = &cfd};
-	if (cfd < 0)
-		return refuse("%s/" RESCUE_CONFIG_DIR ": %s", dir, strerror(errno));
 	if (atomic_write_file_opts(path, data, len, &wo, &err) < 0)
 		return ctl_answer(false, err_text(&err, buf, sizeof(buf)));
 	o = ctl_answer(true, NULL);
@@ -128,12 +129,16 @@ cJSON *ctl_config_read(struct sup *s, const struct rescuer *who)
 }
 
 /* The rescuer's copy: regular, no link, bounded, read once. */
-static int read_candidate(const char *dir, char **data, size_t *len, ocr_error *err)
+static int read_candidate(const struct sup *s, const struct rescuer *who, char **data, size_t *len,
+			  ocr_error *err)
 {
-	char path[PATH_MAX + 32];
+	char dir[PATH_MAX], path[PATH_MAX + 32];
+	cleanup_close int cfd = open_copy_dir(s, who, dir, sizeof(dir), err);
 
-	snprintf(path, sizeof(path), "%s/" RESCUE_CONFIG_DIR "/" CANDIDATE_NAME, dir);
-	if (read_whole_file(path, data, len, err) < 0)
+	if (cfd < 0)
+		return -1;
+	snprintf(path, sizeof(path), "%s/" CANDIDATE_NAME, dir);
+	if (read_file_capped_at(cfd, CANDIDATE_NAME, path, READ_FILE_MAX, data, len, err) < 0)
 		return err->errnum == ENOENT
 			   ? err_set(err, 0, "no copy to apply: ask for one first (config pull)")
 			   : -1;
@@ -445,7 +450,7 @@ cJSON *ctl_config_apply(struct sup *s, const struct rescuer *who, bool apply)
 	int rc;
 
 	if (!out || grant_dir_of(s, who, dir, sizeof(dir), &err) < 0 ||
-	    read_candidate(dir, &data, &len, &err) < 0)
+	    read_candidate(s, who, &data, &len, &err) < 0)
 		return ctl_answer(false, out ? err_text(&err, buf, sizeof(buf)) : "out of memory");
 	/* Included files live beside the target's config, out of the
 	 * rescuer's reach: such a config is edited on the host. */

@@ -408,7 +408,7 @@ static void open_listener(struct sup *s, const struct rescuer *who)
 
 	if (rescue_grant_dir(who->label, who->state_dir, profile_label(&inst->profile),
 			     inst->profile.state_dir, l->dir, sizeof(l->dir), &err) < 0 ||
-	    rescue_grant_dir_prepare(l->dir, who->uid, who->gid, &err) < 0 ||
+	    rescue_grant_dir_prepare(l->dir, &err) < 0 ||
 	    (l->fd = listen_in(l->dir, who, &err)) < 0) {
 		sup_say(s, "warning: control socket for %s: %s", who->label,
 			err_text(&err, buf, sizeof(buf)));
