@@ -187,9 +187,8 @@ static int write_limits(const struct sb_cgroup *g, const struct sandbox_limits *
 	return write_cpu(g, l, err);
 }
 
-/* The controllers we cannot use, said once per spawn in one line. */
-static int say_off(const struct sandbox *sb, unsigned off, const char *why,
-		   struct sandbox_error *err)
+/* "memory, pids limits are off: WHY" for the controllers OFF. */
+static void off_text(unsigned off, const char *why, char *buf, size_t len)
 {
 	char names[64] = "";
 
@@ -198,20 +197,30 @@ static int say_off(const struct sandbox *sb, unsigned off, const char *why,
 			snprintf(names + strlen(names), sizeof(names) - strlen(names), "%s%s",
 				 names[0] ? ", " : "", sb_cg_names[i]);
 	}
+	snprintf(buf, len, "%s limits are off: %s", names, why);
+}
+
+/* The controllers we cannot use, said once per spawn in one line (unless
+ * the caller said it already), and kept for sandbox_limits_off(). */
+static int say_off(struct sandbox *sb, unsigned off, const char *why, struct sandbox_error *err)
+{
+	off_text(off, why, sb->limits_off, sizeof(sb->limits_off));
 	if (sb->strict)
-		return sandbox_error_set(err, 0, "sandbox: cgroup limits (%s): %s", names, why);
-	sb_warn(sb, "%s limits are off: %s", names, why);
+		return sandbox_error_set(err, 0, "sandbox: cgroup limits: %s", sb->limits_off);
+	if (sb->limits_warning)
+		sb_warn(sb, "%s", sb->limits_off);
 	return 0;
 }
 
-/* Which groups to make: the controllers we can use, one group per distinct
- * directory (comounted v1 controllers share one). */
-static unsigned plan_groups(struct sandbox *sb, struct sb_cg_place place[SB_CG_N], unsigned want,
-			    const char **why)
+/* The controllers of WANT that cannot be used from PLACE by a caller that
+ * is ROOT or not, and why; *V2 gets those only v2 offers (usable once
+ * enabled below our cgroup). */
+static unsigned unusable(const struct sb_cg_place place[SB_CG_N], unsigned want, bool root,
+			 unsigned *v2, const char **why)
 {
-	unsigned off = 0, v2 = 0;
-	const char *v2_parent = NULL;
+	unsigned off = 0;
 
+	*v2 = 0;
 	for (int i = 0; i < SB_CG_N; i++) {
 		unsigned bit = 1u << i;
 
@@ -220,17 +229,34 @@ static unsigned plan_groups(struct sandbox *sb, struct sb_cg_place place[SB_CG_N
 		if (!place[i].version) {
 			off |= bit;
 			*why = "the controller is not available to our cgroup";
-		} else if (place[i].version == 1 && !sb->root_launch) {
+		} else if (place[i].version == 1 && !root) {
 			off |= bit;
 			*why = "this host has cgroup v1 controllers, which only root can use "
 			       "(run as root, or on a cgroup v2 host with a delegated cgroup)";
 		} else if (place[i].version == 2) {
-			v2 |= bit;
-			v2_parent = place[i].dir;
+			*v2 |= bit;
 		}
 	}
+	return off;
+}
+
+static const char *v2_parent(const struct sb_cg_place place[SB_CG_N], unsigned v2)
+{
+	for (int i = 0; i < SB_CG_N; i++)
+		if (v2 & (1u << i))
+			return place[i].dir;
+	return "";
+}
+
+/* Which groups to make: the controllers we can use, one group per distinct
+ * directory (comounted v1 controllers share one). */
+static unsigned plan_groups(struct sandbox *sb, struct sb_cg_place place[SB_CG_N], unsigned want,
+			    const char **why)
+{
+	unsigned v2, off = unusable(place, want, sb->root_launch, &v2, why);
+
 	if (v2) {
-		const char *fail = v2_enable(v2_parent, v2, prefix_of(sb));
+		const char *fail = v2_enable(v2_parent(place, v2), v2, prefix_of(sb));
 
 		if (fail) {
 			off |= v2;
@@ -238,6 +264,48 @@ static unsigned plan_groups(struct sandbox *sb, struct sb_cg_place place[SB_CG_N
 		}
 	}
 	return want & ~off;
+}
+
+bool sandbox_limits_probe(const struct sandbox_limits *limits, char *buf, size_t len)
+{
+	struct sb_cg_place place[SB_CG_N];
+	unsigned want = wanted(limits), v2, off;
+	const char *why = "", *parent;
+	char have[256];
+
+	buf[0] = '\0';
+	if (!want)
+		return false;
+	sb_cg_locate(0, place);
+	off = unusable(place, want, geteuid() == 0, &v2, &why);
+	/* Read-only: v2's controllers count as usable when they are enabled
+	 * below our cgroup already or we may enable them (a start would). */
+	parent = v2_parent(place, v2);
+	if (v2 && sb_cg_read(parent, "cgroup.subtree_control", have, sizeof(have)) == 0) {
+		for (int i = 0; i < SB_CG_N; i++) {
+			char path[PATH_MAX + 32];
+
+			snprintf(path, sizeof(path), "%s/cgroup.subtree_control", parent);
+			if ((v2 & (1u << i)) && !sb_cg_has_word(have, sb_cg_names[i], " \n") &&
+			    access(path, W_OK) < 0) {
+				off |= 1u << i;
+				why = "our cgroup is not delegated to us (not writable)";
+			}
+		}
+	} else if (v2) {
+		off |= v2;
+		why = "cannot read cgroup.subtree_control of our cgroup";
+	}
+	if (off)
+		off_text(off, why, buf, len);
+	return off != 0;
+}
+
+bool sandbox_limits_off(const struct sandbox *sb, char *buf, size_t len)
+{
+	if (buf && len)
+		snprintf(buf, len, "%s", sb->limits_off);
+	return sb->limits_off[0] != '\0';
 }
 
 /* ---- the groups of a start: slots kept across starts ------------------------

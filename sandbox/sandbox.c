@@ -17,6 +17,7 @@ struct sandbox *sandbox_new(void)
 		return NULL;
 	sb->net = SANDBOX_NET_HOST;
 	sb->warning_fd = 2;
+	sb->limits_warning = true;
 	sb->pidfd = -1;
 	sb->init_pid = -1;
 	sb->stdio[0] = sb->stdio[1] = sb->stdio[2] = -1;
@@ -299,6 +300,11 @@ void sandbox_set_strict(struct sandbox *sb, bool strict)
 void sandbox_want_namespace_ids(struct sandbox *sb, bool want)
 {
 	sb->want_ns_ids = want;
+}
+
+void sandbox_set_limits_warning(struct sandbox *sb, bool on)
+{
+	sb->limits_warning = on;
 }
 
 void sandbox_set_warning_fd(struct sandbox *sb, int fd)

@@ -137,6 +137,17 @@ void sandbox_set_limits(struct sandbox *sb, const struct sandbox_limits *limits)
  * (default "sandbox-"); letters, digits, '-', '_' and '.' only. */
 int sandbox_set_cgroup_prefix(struct sandbox *sb, const char *prefix, struct sandbox_error *err);
 
+/* Off: the warning that some limits cannot be used on this host is not said
+ * at spawn (a caller that says it once per boot); sandbox_limits_off() still
+ * tells, and strict still refuses. */
+void sandbox_set_limits_warning(struct sandbox *sb, bool on);
+/* After sandbox_spawn(): true when some of the limits could not be used,
+ * with "memory, pids limits are off: why" in BUF (may be NULL). */
+bool sandbox_limits_off(const struct sandbox *sb, char *buf, size_t len);
+/* The same asked of this host for LIMITS without starting or changing
+ * anything (a report such as `check`). */
+bool sandbox_limits_probe(const struct sandbox_limits *limits, char *buf, size_t len);
+
 /* What a sandbox's cgroups hold and saw, read from the kernel. */
 struct sandbox_usage {
 	bool memory, pids, cpu;	  /* a group of ours with that controller was read */

@@ -96,6 +96,8 @@ struct sandbox {
 	size_t n_rlimits;
 	struct sandbox_limits limits;
 	bool strict, want_ns_ids;
+	bool limits_warning;  /* say which limits are off (sandbox_set_limits_warning) */
+	char limits_off[256]; /* "memory, pids limits are off: why", set at spawn */
 	int warning_fd;
 	int stdio[3];	    /* the payload's stdio (closed here once it runs), -1: inherited */
 	bool ctty;	    /* stdio[0] becomes its controlling terminal */

@@ -14,6 +14,7 @@
 #include "host_dirs.h"
 #include "ownership.h"
 #include "port_probe.h"
+#include "plan.h"
 #include "registry.h"
 #include "runtime.h"
 #include "trust.h"
@@ -159,12 +160,16 @@ static cJSON *instance_json(const struct instance *inst, const struct findings *
 }
 
 static int print_json(const struct instance_set *set, const struct findings *f,
-		      const struct violation_list *vl, size_t others)
+		      const struct violation_list *vl, size_t others, const char *limits_off)
 {
 	cJSON *root = cJSON_CreateObject(), *arr;
 	char *text;
 
 	cJSON_AddBoolToObject(root, "ok", vl->n == 0 && !others && !set->n_problems);
+	if (limits_off[0])
+		cJSON_AddStringToObject(root, "limits_off", limits_off);
+	else
+		cJSON_AddNullToObject(root, "limits_off");
 	arr = cJSON_AddArrayToObject(root, "unreadable");
 	for (size_t i = 0; i < set->n_problems; i++)
 		cJSON_AddItemToArray(arr, cJSON_CreateString(set->problems[i]));
@@ -212,7 +217,7 @@ static void print_grants(const struct instance *inst)
 }
 
 static void print_text(const struct instance_set *set, const struct findings *f,
-		       const struct violation_list *vl, size_t others)
+		       const struct violation_list *vl, size_t others, const char *limits_off)
 {
 	for (size_t i = 0; i < set->n; i++) {
 		const struct instance *inst = &set->items[i];
@@ -251,6 +256,8 @@ static void print_text(const struct instance_set *set, const struct findings *f,
 			cli_report_foreign(&set->items[i], &f[i].foreign, "check", false);
 	for (size_t i = 0; i < set->n_problems; i++)
 		cli_errorf("check: cannot read an instance: %s", set->problems[i]);
+	if (limits_off[0])
+		printf("limits-off: %s; the sandboxes run with their rlimits only\n", limits_off);
 	if (vl->n == 0 && others == 0 && set->n_problems == 0)
 		printf("ok: %zu instance%s, no violations\n", set->n, set->n == 1 ? "" : "s");
 	else
@@ -262,6 +269,8 @@ static void print_text(const struct instance_set *set, const struct findings *f,
 static int report(const struct instance_set *set, const struct violation_list *vl, bool json)
 {
 	cleanup_free struct findings *f = calloc(set->n ? set->n : 1, sizeof(*f));
+	struct sandbox_limits all = {0};
+	char limits_off[256];
 	size_t others = 0;
 	int rc;
 
@@ -272,9 +281,22 @@ static int report(const struct instance_set *set, const struct violation_list *v
 	for (size_t i = 0; i < set->n; i++)
 		others += findings_collect(&set->items[i], &f[i]);
 	rc = set->n_problems ? EXIT_USAGE : vl->n || others ? EXIT_FAIL : EXIT_OK;
+	/* A host matter: the controllers the instances' limits need that
+	 * cannot be used here. exec and gateway say it at the first start of
+	 * a boot only, so it is always said here. */
+	for (size_t i = 0; i < set->n; i++) {
+		struct sandbox_limits l;
+
+		plan_limits(&set->items[i], &l);
+		all.memory_max |= l.memory_max;
+		all.pids_max |= l.pids_max;
+		all.cpu_weight |= l.cpu_weight;
+		all.cpu_quota_pct |= l.cpu_quota_pct;
+	}
+	sandbox_limits_probe(&all, limits_off, sizeof(limits_off));
 	if (!json)
-		print_text(set, f, vl, others);
-	else if (print_json(set, f, vl, others) < 0)
+		print_text(set, f, vl, others, limits_off);
+	else if (print_json(set, f, vl, others, limits_off) < 0)
 		rc = EXIT_FAIL;
 	return rc;
 }

@@ -358,6 +358,7 @@ int cmd_exec(const struct cli_context *ctx, int argc, char **argv)
 		sigprocmask(SIG_SETMASK, &saved, NULL);
 		return EXIT_FAIL;
 	}
+	plan_spawned(sb, &a.opt);
 	if (a.json_fd >= 0)
 		json_start(a.json_fd, &st);
 	rc = exec_io_relays(&io) ? run_relayed(&io, sb, &set) : supervise(sb, &set);

@@ -3,10 +3,12 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "atomic_file.h"
 #include "pins.h"
 #include "registry.h"
 
@@ -79,4 +81,56 @@ int host_log_path(const struct env_view *env, const struct profile *p, char *buf
 		     pins_hash(p->state_dir)) >= (int)len)
 		return err_set(err, ENAMETOOLONG, "log of profile %s", profile_label(p));
 	return 0;
+}
+
+/* This boot's id ("" when unknown: then nothing is ever seen). */
+static void boot_id(char *buf, size_t len)
+{
+	FILE *f = fopen("/proc/sys/kernel/random/boot_id", "re");
+
+	buf[0] = '\0';
+	if (f && fgets(buf, (int)len, f))
+		buf[strcspn(buf, "\n")] = '\0';
+	if (f)
+		fclose(f);
+}
+
+static bool note_path(const struct env_view *env, const char *note, char *buf, size_t len)
+{
+	struct host_dirs dirs;
+	ocr_error ignored = {0};
+
+	return env && host_dirs_resolve(env, &dirs, &ignored) == 0 &&
+	       snprintf(buf, len, "%s/%s", dirs.records, note) < (int)len;
+}
+
+bool host_boot_note_seen(const struct env_view *env, const char *note)
+{
+	char path[PATH_MAX], id[64], *text = NULL;
+	ocr_error ignored = {0};
+	bool seen;
+
+	boot_id(id, sizeof(id));
+	if (!id[0] || !note_path(env, note, path, sizeof(path)) ||
+	    read_file_capped(path, 128, &text, NULL, &ignored) < 0)
+		return false;
+	seen =
+	    strncmp(text, id, strlen(id)) == 0 && (text[strlen(id)] == '\n' || !text[strlen(id)]);
+	free(text);
+	return seen;
+}
+
+void host_boot_note_mark(const struct env_view *env, const char *note)
+{
+	char path[PATH_MAX], id[64], line[80];
+	struct host_dirs dirs;
+	ocr_error ignored = {0};
+
+	boot_id(id, sizeof(id));
+	if (!id[0] || !env || host_dirs_resolve(env, &dirs, &ignored) < 0 ||
+	    host_dir_ensure(dirs.records, &ignored) < 0 ||
+	    !note_path(env, note, path, sizeof(path)))
+		return;
+	snprintf(line, sizeof(line), "%s\n", id);
+	atomic_write_file(path, line, strlen(line), 0600, &ignored);
 }

@@ -15,6 +15,7 @@
 #define OCR_HOST_DIRS_H
 
 #include <limits.h>
+#include <stdbool.h>
 
 #include "error.h"
 #include "profile.h"
@@ -32,6 +33,15 @@ int host_dirs_resolve(const struct env_view *env, struct host_dirs *out, ocr_err
  * a directory owned by the caller that nobody else can write: the launcher
  * trusts what it reads there. */
 int host_dir_ensure(const char *dir, ocr_error *err);
+
+/* Notes about the host said once per boot (the cgroup limits that cannot be
+ * used here): <records>/NOTE holds the id of the boot it was last said in
+ * (/proc/sys/kernel/random/boot_id). The records dir is the launcher's own,
+ * never shown to a sandbox. Seen: said since this boot began. */
+bool host_boot_note_seen(const struct env_view *env, const char *note);
+/* NOTE was said now. Best effort: where it cannot be recorded (a read-only
+ * records dir) it is said again next time. */
+void host_boot_note_mark(const struct env_view *env, const char *note);
 
 /* The detached supervisor's log of profile P, in the log dir (created):
  * <logs>/<name>-<fnv32 of the state dir>.log. */

@@ -320,19 +320,27 @@ void plan_cgroup_prefix(const struct profile *p, char *buf, size_t len)
 
 /* The profile's memory, pids and CPU limits: what setup pinned, the
  * defaults for the rest (resources.h). */
+void plan_limits(const struct instance *inst, struct sandbox_limits *out)
+{
+	struct resources r;
+
+	resources_effective(&inst->pins.limits, resources_host_ram(), &r);
+	*out = (struct sandbox_limits){.memory_max = r.memory_max,
+				       .swap_max = r.swap_max,
+				       .pids_max = r.pids_max,
+				       .cpu_weight = r.cpu_weight,
+				       .cpu_quota_pct = r.cpu_quota};
+}
+
 static int set_limits(struct sandbox *sb, const struct instance *inst, rlim_t *nproc,
 		      ocr_error *err)
 {
-	struct resources r;
+	struct sandbox_limits l;
 	char prefix[64];
 
-	resources_effective(&inst->pins.limits, resources_host_ram(), &r);
-	*nproc = r.pids_max ? (rlim_t)r.pids_max + PLAN_NPROC_SLACK : RLIM_INFINITY;
-	sandbox_set_limits(sb, &(struct sandbox_limits){.memory_max = r.memory_max,
-							.swap_max = r.swap_max,
-							.pids_max = r.pids_max,
-							.cpu_weight = r.cpu_weight,
-							.cpu_quota_pct = r.cpu_quota});
+	plan_limits(inst, &l);
+	*nproc = l.pids_max ? (rlim_t)l.pids_max + PLAN_NPROC_SLACK : RLIM_INFINITY;
+	sandbox_set_limits(sb, &l);
 	plan_cgroup_prefix(&inst->profile, prefix, sizeof(prefix));
 	return sandbox_set_cgroup_prefix(sb, prefix, err);
 }
@@ -390,6 +398,9 @@ static int configure(struct sandbox *sb, const struct instance *inst,
 				       err) < 0)
 		return -1;
 	set_filter_cache(sb, opt->env);
+	/* Which limits this host cannot give does not change until it boots
+	 * again: said at the first start of a boot, and always by `check`. */
+	sandbox_set_limits_warning(sb, !host_boot_note_seen(opt->env, PLAN_LIMITS_NOTE));
 	/* A tmpfs costs memory only as it fills; the bound keeps a payload
 	 * from filling the host's RAM through it. One inode per 4 KiB: what
 	 * it would hold in the smallest files. */
@@ -420,6 +431,12 @@ int plan_build(const struct instance *inst, const struct plan_options *opt, char
 	}
 	*out = sb;
 	return 0;
+}
+
+void plan_spawned(const struct sandbox *sb, const struct plan_options *opt)
+{
+	if (sandbox_limits_off(sb, NULL, 0) && !host_boot_note_seen(opt->env, PLAN_LIMITS_NOTE))
+		host_boot_note_mark(opt->env, PLAN_LIMITS_NOTE);
 }
 
 int plan_default_policy(char *buf, size_t len, ocr_error *err)

@@ -33,11 +33,21 @@ struct plan_options {
 /* Builds (does not start) the sandbox for INST running ARGV. */
 int plan_build(const struct instance *inst, const struct plan_options *opt, char *const argv[],
 	       struct sandbox **out, ocr_error *err);
+/* After the sandbox of a plan built with OPT has started: the warning about
+ * limits this host cannot give, if it was said, is noted for this boot (it
+ * is not said again until the host boots again; `check` always says it). */
+void plan_spawned(const struct sandbox *sb, const struct plan_options *opt);
+/* The records file of that note (host_dirs.h). */
+#define PLAN_LIMITS_NOTE "limits-warned"
 
 /* The profile's state dir exists and is a directory; else an error that
  * says to run setup. Checked first, so a profile that was never set up is
  * told so before any check that compares it with the others. */
 int plan_check_state_dir(const struct profile *p, ocr_error *err);
+
+/* The memory, pids and CPU limits of INST's sandboxes: what setup pinned,
+ * the defaults for the rest (resources.h). */
+void plan_limits(const struct instance *inst, struct sandbox_limits *out);
 
 /* The name prefix of the instance's cgroups ("openclaw-run-NAME-"). */
 void plan_cgroup_prefix(const struct profile *p, char *buf, size_t len);

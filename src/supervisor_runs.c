@@ -23,7 +23,9 @@ static int spawn_run(struct sup *s, enum run_kind kind)
 			&err);
 	/* The host does not change between runs: its warnings (limits off,
 	 * no Landlock network rules) were said at the first start. */
-	if (rc == 0 && (s->st->restarts > 0 || s->doctor_ran || kind == RUN_DOCTOR))
+	bool warn = !(s->st->restarts > 0 || s->doctor_ran || kind == RUN_DOCTOR);
+
+	if (rc == 0 && !warn)
 		sandbox_set_warning_fd(s->sb, -1);
 	if (rc < 0 || sandbox_spawn(s->sb, &status, &err) < 0) {
 		sandbox_free(s->sb);
@@ -33,6 +35,8 @@ static int spawn_run(struct sup *s, enum run_kind kind)
 		sup_finish(s, SUPERVISOR_EXIT_FAILED, PHASE_FAILED);
 		return -1;
 	}
+	if (warn)
+		plan_spawned(s->sb, &l->popt);
 	s->kind = kind;
 	s->pidfd = sandbox_pidfd(s->sb);
 	s->run_start_ms = runtime_now_ms();

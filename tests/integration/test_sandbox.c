@@ -417,3 +417,66 @@ BOTH_MODES(sigkill_leaves_nothing)
 BOTH_MODES(bad_input)
 BOTH_MODES(exit_codes_and_net)
 BOTH_MODES(workspace_redirects)
+
+/* ---- the limits warning, once per boot ------------------------------------ */
+
+/* `openclaw-run check` as the fixture's unprivileged user. */
+static void run_check(const struct fx *f, struct run_result *r)
+{
+	char *argv[] = {(char *)"/usr/bin/setpriv",
+			(char *)"--reuid=65534",
+			(char *)"--regid=65534",
+			(char *)"--clear-groups",
+			(char *)f->bin,
+			(char *)"check",
+			NULL};
+	char *envp[8], home_var[PATH_MAX + 8];
+
+	build_env(f, home_var, sizeof(home_var), envp);
+	cr_assert_eq(run_argv(r, envp, argv, 120), 0);
+}
+
+/* Rootless on a host whose cgroups it cannot use (v1 and hybrid hosts, a v2
+ * cgroup not delegated): the first exec of a boot says which limits are off,
+ * the next ones do not, `check` always does; a note from another boot does
+ * not count. */
+Test(sandbox_unprivileged, limits_warning_once_per_boot_and_always_in_check, .fini = fx_cleanup)
+{
+	const char *const args[] = {the_fx.probe, "status", NULL};
+	char note[PATH_MAX + 64];
+	struct run_result r;
+
+	if (geteuid() != 0)
+		cr_skip_test("needs root to switch to uid 65534");
+	fx_init(&the_fx, true);
+	fx_setup(&the_fx, "a");
+	run_check(&the_fx, &r);
+	if (!strstr(r.out, "limits-off: "))
+		cr_skip_test("uid 65534 can use this host's cgroups: no warning to say");
+	cr_assert_eq(r.exit_code, 0, "%s%s", r.out, r.err);
+	run_result_free(&r);
+
+	cr_assert_eq(run_probe_opts(&the_fx, &r, "a", NULL, args), 0);
+	cr_assert_eq(r.exit_code, 0, "%s", r.err);
+	cr_assert(strstr(r.err, "limits are off: "), "first exec, no warning: %s", r.err);
+	run_result_free(&r);
+	for (int i = 0; i < 2; i++) {
+		cr_assert_eq(run_probe_opts(&the_fx, &r, "a", NULL, args), 0);
+		cr_assert_eq(r.exit_code, 0, "%s", r.err);
+		cr_assert(!strstr(r.err, "limits are off"), "said again: %s", r.err);
+		run_result_free(&r);
+	}
+	run_check(&the_fx, &r);
+	cr_assert(strstr(r.out, "limits-off: ") && strstr(r.out, "limits are off: "), "%s", r.out);
+	cr_assert_eq(r.exit_code, 0, "%s%s", r.out, r.err);
+	run_result_free(&r);
+
+	/* Said in another boot: said again in this one. */
+	snprintf(note, sizeof(note), "%s/.config/openclaw-run/limits-warned", the_fx.home);
+	cr_assert_eq(access(note, F_OK), 0, "no note at %s", note);
+	write_text_file(note, "00000000-0000-0000-0000-000000000000\n");
+	cr_assert_eq(chown(note, NOBODY, NOBODY), 0);
+	cr_assert_eq(run_probe_opts(&the_fx, &r, "a", NULL, args), 0);
+	cr_assert(strstr(r.err, "limits are off: "), "not said after a reboot: %s", r.err);
+	run_result_free(&r);
+}
