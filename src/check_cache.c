@@ -262,8 +262,6 @@ int verdict_store(const char *records_dir, const char *key, struct dep_log *log,
 	size_t len;
 	int rc;
 
-	/* The binary that judged: another build may judge otherwise. */
-	dep_stat(log, "/proc/self/exe", true, NULL);
 	if (log->uncacheable || !dep_log_settled(log, started) ||
 	    verdict_path(records_dir, key, path, sizeof(path)) < 0)
 		return 0;

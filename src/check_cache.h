@@ -6,14 +6,15 @@
  * what it was derived from, and a later start with the same inputs takes it
  * instead of checking again:
  *
- *  - the key: the caller's inputs (euid, --profile, the OPENCLAW_* and HOME
+ *  - the key: the launcher binary that judges (its file's identity: another
+ *    build may judge otherwise, and two installed launchers keep a verdict
+ *    each), the caller's inputs (euid, --profile, the OPENCLAW_* and HOME
  *    environment) and the facts of the starting instance as it was loaded
  *    for this start (check_instance_facts(): its paths, port block and CDP
  *    URLs, so --port and OPENCLAW_GATEWAY_PORT are in it);
  *  - the identity (dev, inode, mode, owner, size, mtime and ctime in ns) of
  *    every file and directory the scan of the other instances looked at,
- *    stat()ed or lstat()ed the way the scan did, a missing one as its errno,
- *    and of the launcher binary itself.
+ *    stat()ed or lstat()ed the way the scan did, a missing one as its errno.
  *
  * Any difference is a full check. The payload is hostile and may rewrite
  * its config at any time: a content change moves the ctime, which nobody
@@ -77,9 +78,8 @@ int verdict_parse(const char *text, size_t len, const char *key, struct dep_log 
  * stats the same. A file that is not the launcher's (owner, mode, a link)
  * is no verdict. */
 bool verdict_still_ok(const char *records_dir, const char *key);
-/* Stores the verdict "KEY is clean" resting on LOG (plus the launcher
- * binary), when LOG is cacheable and settled against STARTED; otherwise
- * does nothing. Returns -1 only on a write error. */
+/* Stores the verdict "KEY is clean" resting on LOG, when LOG is cacheable and settled against
+ * STARTED; otherwise does nothing. Returns -1 only on a write error. */
 int verdict_store(const char *records_dir, const char *key, struct dep_log *log,
 		  struct timespec started, ocr_error *err);
 
