@@ -70,12 +70,26 @@ int read_file_capped_at(int dir, const char *base, const char *path, size_t max,
 	if ((size_t)st.st_size > max)
 		return err_set(err, EFBIG, "%s is %lld bytes; openclaw-run reads at most %zu", path,
 			       (long long)st.st_size, max);
-	buf = malloc(max + 2);
+	/* The size fstat saw plus one byte, grown only when the file grew since:
+	 * a buffer of the cap (1 MiB for a config) cost every read an mmap, a
+	 * munmap and their page faults (issue 13). */
+	size_t room = (size_t)st.st_size < max ? (size_t)st.st_size + 1 : max + 1;
+
+	buf = malloc(room + 1);
 	if (!buf)
 		return err_set(err, ENOMEM, "read %s", path);
 	/* Read one byte past the cap: the file may have grown since fstat. */
 	while (used <= max) {
-		ssize_t n = read(fd, buf + used, max + 1 - used);
+		if (used == room) {
+			size_t more = room > (max + 1) / 2 ? max + 1 : room * 2;
+			char *bigger = realloc(buf, more + 1);
+
+			if (!bigger)
+				return err_set(err, ENOMEM, "read %s", path);
+			buf = bigger;
+			room = more;
+		}
+		ssize_t n = read(fd, buf + used, room - used);
 
 		if (n < 0 && errno == EINTR)
 			continue;

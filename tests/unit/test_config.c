@@ -240,6 +240,18 @@ Test(config, reader_refuses_fifo_symlink_device_and_big_files)
 	cr_assert_eq(truncate(path, (off_t)READ_FILE_MAX), 0);
 	cr_assert_eq(read_whole_file(path, &data, NULL, &err), 0, "%s", err.msg);
 	free(data);
+
+	/* A file longer than fstat says (as one that grew since): the buffer
+	 * grows to it, and the cap still holds. /proc files stat as 0 bytes. */
+	size_t len = 0;
+	cr_assert_eq(read_file_capped("/proc/self/status", 65536, &data, &len, &err), 0, "%s",
+		     err.msg);
+	cr_assert_gt(len, 100);
+	cr_assert_eq(strlen(data), len);
+	cr_assert(strstr(data, "VmRSS"), "%s", data);
+	free(data);
+	cr_assert_eq(read_file_capped("/proc/self/status", 16, &data, &len, &err), -1);
+	cr_assert_eq(err.errnum, EFBIG);
 }
 
 Test(config, deep_configs_refused_above_upstreams_limit)
