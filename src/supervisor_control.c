@@ -52,6 +52,7 @@ static void audit(struct sup *s, pid_t pid, uid_t uid, const char *who, const ch
 	char line[1024], path[PATH_MAX], stamp[32];
 	time_t now = time(NULL);
 	struct tm tm;
+	bool created;
 	int fd, dir;
 
 	gmtime_r(&now, &tm);
@@ -71,14 +72,21 @@ static void audit(struct sup *s, pid_t pid, uid_t uid, const char *who, const ch
 	dir = open(inst->profile.state_dir, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (dir < 0)
 		return;
-	fd = trust_open_beneath(dir, AUDIT_NAME, O_WRONLY | O_APPEND | O_CREAT | O_NONBLOCK, 0600);
+	fd = trust_open_beneath(dir, AUDIT_NAME,
+				O_WRONLY | O_APPEND | O_CREAT | O_EXCL | O_NONBLOCK, 0600);
+	created = fd >= 0;
+	if (fd < 0 && errno == EEXIST)
+		fd = trust_open_beneath(dir, AUDIT_NAME, O_WRONLY | O_APPEND | O_NONBLOCK, 0);
 	close(dir);
 	if (fd < 0)
 		return;
 	/* Only a file of one name that is a file: a hard link planted by the
-	 * payload must never get our write, let alone our chown. */
+	 * payload must never get our write, let alone our chown. Nor one of
+	 * another account's that the payload renamed to this name (root's,
+	 * from its workspace): only the file root makes here is given away. */
 	struct stat st;
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_nlink != 1) {
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_nlink != 1 ||
+	    (inst->pins.has_ids && !created && st.st_uid != inst->pins.uid)) {
 		close(fd);
 		return;
 	}

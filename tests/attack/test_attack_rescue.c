@@ -47,3 +47,52 @@ BOTH_MODES(rescue, config_copy_cannot_fill_the_runtime_dir)
 		     "the rescuer's payload wrote %lld bytes into the runtime dir %s",
 		     after - before, f->runtime);
 }
+
+/* Own: main's payload renames a file it cannot read (root's, below its
+ * workspace, as a person's `sudo cp` leaves one) to the name of the audit
+ * log main's supervisor keeps in the state dir; a rescuer's request then
+ * makes the supervisor append to it. Root gives the payload no file it did
+ * not make itself: the renamed file stays root's and unread. */
+ROOT_ONLY(rescue, audit_log_name_cannot_take_a_root_file)
+{
+	char ws[AFX_PATH + 16], secret[AFX_PATH + 32], audit[AFX_PATH + 32];
+	struct run_result r;
+	struct stat st;
+
+	grant_b_on_a(f);
+	afx_fmt(ws, "%s/workspace", f->state_a);
+	afx_sh("mkdir -p '%s' && chown %u:%u '%s'", ws, (unsigned)f->uid, (unsigned)f->gid, ws);
+	afx_fmt(secret, "%s/secret", ws);
+	write_text_file(secret, "ROOTSECRET\n");
+	cr_assert_eq(chmod(secret, 0600), 0);
+	afx_fmt(audit, "%s/openclaw-run-rescue.log", f->state_a);
+	f->detached[0] = true;
+	afx_the = *f;
+	AFX_OCR(f, &r, "--profile", "a", "gateway", "--detach", "--gateway-cmd", f->fake);
+	cr_assert_eq(r.exit_code, 0, "%s%s", r.out, r.err);
+	run_result_free(&r);
+	afx_payload(f, &r, "a",
+		    "cd \"$OPENCLAW_STATE_DIR\" && rm -f openclaw-run-rescue.log && "
+		    "mv workspace/secret openclaw-run-rescue.log");
+	cr_assert_eq(r.exit_code, 0, "%s%s", r.out, r.err);
+	run_result_free(&r);
+	/* The supervisor opens the socket within its rescan (3 s). */
+	for (int i = 0; i < 100; i++) {
+		/* No exit-time leak scan in the sanitized build: seccomp kills
+		 * its ptrace. */
+		afx_payload(f, &r, "b",
+			    "ASAN_OPTIONS=detect_leaks=0 openclaw-run --profile a status "
+			    ">/dev/null 2>&1; echo rc=$?");
+		bool done = strstr(r.out, "rc=0") != NULL;
+		run_result_free(&r);
+		if (done)
+			break;
+		usleep(200000);
+	}
+	cr_assert_eq(lstat(audit, &st), 0);
+	cr_expect_eq(st.st_uid, 0, "root gave the payload its file %s (uid %u)", audit,
+		     (unsigned)st.st_uid);
+	afx_payload(f, &r, "a", "cat \"$OPENCLAW_STATE_DIR/openclaw-run-rescue.log\"");
+	cr_expect(!strstr(r.out, "ROOTSECRET"), "the payload read root's file: %s", r.out);
+	run_result_free(&r);
+}
