@@ -9,6 +9,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "text.h"
+
 #define OWNERSHIP_MAX_ENTRIES 200000
 #define OWNERSHIP_MAX_DEPTH   64
 
@@ -27,6 +29,8 @@ static void note_foreign(struct walk *w, const struct stat *st)
 {
 	if (w->foreign++ == 0 && w->report) {
 		snprintf(w->report->first, sizeof(w->report->first), "%s", w->rel);
+		/* The payload names the directories on the way: printed. */
+		text_defang_line(w->report->first, strlen(w->report->first));
 		w->report->first_uid = st->st_uid;
 	}
 }

@@ -20,7 +20,7 @@
 
 struct ownership_report {
 	size_t foreign;	      /* entries not owned by the uid */
-	char first[PATH_MAX]; /* the first one, relative to the state dir */
+	char first[PATH_MAX]; /* the first one, relative to the state dir (defanged) */
 	uid_t first_uid;
 	bool truncated; /* stopped at the entry cap */
 };

@@ -179,3 +179,35 @@ BOTH_MODES(broken, health_words_cannot_forge_lines)
 		run_result_free(&r);
 	}
 }
+
+/* Own: upstream's CLI run as root left a file of root's in the state dir;
+ * the payload renames the directory holding it to an escape sequence.
+ * The commands that name the first foreign file show the name defanged. */
+ROOT_ONLY(broken, foreign_file_name_cannot_drive_the_terminal)
+{
+	const char *const cmds[][6] = {
+	    {"--profile", "a", "check", NULL},
+	    {"--profile", "a", "gateway", "--gateway-cmd", f->fake, NULL}};
+	char dir[AFX_PATH + 16], file[AFX_PATH + 32];
+	struct run_result r;
+
+	afx_fmt(dir, "%s/agents", f->state_a);
+	afx_sh("mkdir -p '%s' && chown %u:%u '%s'", dir, (unsigned)f->uid, (unsigned)f->gid, dir);
+	afx_fmt(file, "%s/auth.json", dir);
+	write_text_file(file, "{}\n");
+	afx_payload(f, &r, "a",
+		    "cd \"$OPENCLAW_STATE_DIR\" && "
+		    "mv agents \"$(printf 'x\\033]0;PWN\\007\\033[2K\\nFORGED')\"");
+	cr_assert_eq(r.exit_code, 0, "%s%s", r.out, r.err);
+	run_result_free(&r);
+	for (size_t i = 0; i < 2; i++) {
+		cr_assert_eq(afx_run(f, &r, 120, cmds[i]), 0);
+		cr_expect(strstr(r.out, "PWN") || strstr(r.err, "PWN"),
+			  "%s: the foreign file is not named: %s%s", cmds[i][2], r.out, r.err);
+		cr_expect(!strpbrk(r.out, "\033\007") && !strpbrk(r.err, "\033\007") &&
+			      !strstr(r.out, "\nFORGED") && !strstr(r.err, "\nFORGED"),
+			  "%s: the payload's name drove the terminal: %s%s", cmds[i][2], r.out,
+			  r.err);
+		run_result_free(&r);
+	}
+}
