@@ -19,6 +19,7 @@
 #include "config_include.h"
 #include "trust.h"
 #include "json5.h"
+#include "text.h"
 
 int config_load(const char *path, cJSON **root, bool *missing, ocr_error *err)
 {
@@ -82,6 +83,9 @@ int config_load_logged(const char *path, cJSON **root, bool *missing, struct dep
 		log->uncacheable = true; /* its files are not logged */
 	if (path[0] == '/' && config_resolve_includes(&tree, path, NULL, err) < 0) {
 		json5_delete(tree);
+		/* It names the payload's include paths: printed to a person. */
+		if (err)
+			text_defang_line(err->msg, strlen(err->msg));
 		return err_prefix(err, "%s", path);
 	}
 	if (!cJSON_IsObject(tree)) {

@@ -263,3 +263,34 @@ BOTH_MODES(config, drift_message_carries_no_escapes_or_commands)
 		run_result_free(&r);
 	}
 }
+
+/* Own: a config that does not load is named in every command's error, with
+ * the reason. The payload writes the reason's words too: an $include of a
+ * file whose name carries terminal escapes and a new line. The error shows
+ * them defanged. */
+BOTH_MODES(config, config_error_carries_no_escapes)
+{
+	const char *const cmds[][6] = {
+	    {"--profile", "a", "exec", "--", "/bin/true", NULL},
+	    {"check", NULL},
+	    {"--profile", "a", "gateway", "--gateway-cmd", "FAKE", NULL},
+	    {"list", NULL},
+	};
+	struct run_result r;
+
+	payload_writes_config(
+	    f, "a", "{\"$include\": \"./x\\u001b]0;PWN\\u0007\\u001b[2K\\nFORGED.json\"}");
+	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
+		const char *args[6];
+
+		for (size_t j = 0; j < 6; j++)
+			args[j] =
+			    cmds[i][j] && strcmp(cmds[i][j], "FAKE") == 0 ? f->fake : cmds[i][j];
+		cr_assert_eq(afx_run(f, &r, 30, args), 0);
+		cr_expect(!strpbrk(r.out, "\033\007\r") && !strpbrk(r.err, "\033\007\r") &&
+			      !strstr(r.out, "\nFORGED") && !strstr(r.err, "\nFORGED"),
+			  "%s: the payload's words drove the terminal: %s%s", args[0], r.out,
+			  r.err);
+		run_result_free(&r);
+	}
+}
