@@ -35,14 +35,17 @@ void dep_fill(struct dep *d, const struct stat *st, int err)
 
 bool dep_same(const struct dep *a, const struct dep *b)
 {
-	return strcmp(a->path, b->path) == 0 && a->follow == b->follow && a->err == b->err &&
-	       a->dev == b->dev && a->ino == b->ino && a->size == b->size && a->mode == b->mode &&
-	       a->uid == b->uid && a->gid == b->gid && a->mtime_s == b->mtime_s &&
-	       a->mtime_ns == b->mtime_ns && a->ctime_s == b->ctime_s && a->ctime_ns == b->ctime_ns;
+	if (strcmp(a->path, b->path) != 0 || a->follow != b->follow || a->place != b->place ||
+	    a->err != b->err || a->dev != b->dev || a->ino != b->ino || a->mode != b->mode ||
+	    a->uid != b->uid || a->gid != b->gid)
+		return false;
+	return a->place ||
+	       (a->size == b->size && a->mtime_s == b->mtime_s && a->mtime_ns == b->mtime_ns &&
+		a->ctime_s == b->ctime_s && a->ctime_ns == b->ctime_ns);
 }
 
-static int log_push(struct dep_log *log, const char *path, bool follow, const struct stat *st,
-		    int err)
+static int log_push(struct dep_log *log, const char *path, bool follow, bool place,
+		    const struct stat *st, int err)
 {
 	struct dep *d;
 
@@ -61,22 +64,36 @@ static int log_push(struct dep_log *log, const char *path, bool follow, const st
 	if (!d->path)
 		return -1;
 	d->follow = follow;
+	d->place = place;
 	dep_fill(d, st, err);
+	if (place) /* where and what it is, not what it holds */
+		d->size = 0, d->mtime_s = d->mtime_ns = d->ctime_s = d->ctime_ns = 0;
 	log->n++;
 	return 0;
 }
 
-int dep_stat(struct dep_log *log, const char *path, bool follow, struct stat *st)
+static int logged_stat(struct dep_log *log, const char *path, bool follow, bool place,
+		       struct stat *st)
 {
 	struct stat local, *s = st ? st : &local;
 	int rc = follow ? stat(path, s) : lstat(path, s);
 	int saved = errno;
 
 	if (log && !log->uncacheable &&
-	    log_push(log, path, follow, rc == 0 ? s : NULL, rc == 0 ? 0 : saved) < 0)
+	    log_push(log, path, follow, place, rc == 0 ? s : NULL, rc == 0 ? 0 : saved) < 0)
 		log->uncacheable = true;
 	errno = saved;
 	return rc;
+}
+
+int dep_stat(struct dep_log *log, const char *path, bool follow, struct stat *st)
+{
+	return logged_stat(log, path, follow, false, st);
+}
+
+int dep_stat_place(struct dep_log *log, const char *path, struct stat *st)
+{
+	return logged_stat(log, path, true, true, st);
 }
 
 void dep_log_release(struct dep_log *log)
@@ -94,7 +111,7 @@ bool dep_log_settled(const struct dep_log *log, struct timespec started)
 	for (size_t i = 0; i < log->n; i++) {
 		const struct dep *d = &log->items[i];
 
-		if (d->err == 0 &&
+		if (d->err == 0 && !d->place &&
 		    (d->ctime_s > limit || (d->ctime_s == limit && d->ctime_ns >= started.tv_nsec)))
 			return false;
 	}
@@ -127,10 +144,13 @@ int verdict_format(const char *key, const struct dep_log *log, char **text, size
 			free(buf);
 			return err_set(err, EINVAL, "check verdict: a path holds a newline");
 		}
-		n += (size_t)snprintf(
-		    buf + n, cap - n, "%c %d %llu %llu %o %u %u %llu %lld %lld %lld %lld %s\n",
-		    d->follow ? 's' : 'l', d->err, d->dev, d->ino, d->mode, d->uid, d->gid, d->size,
-		    d->mtime_s, d->mtime_ns, d->ctime_s, d->ctime_ns, d->path);
+		n += (size_t)snprintf(buf + n, cap - n,
+				      "%c %d %llu %llu %o %u %u %llu %lld %lld %lld %lld %s\n",
+				      d->place	  ? 'p'
+				      : d->follow ? 's'
+						  : 'l',
+				      d->err, d->dev, d->ino, d->mode, d->uid, d->gid, d->size,
+				      d->mtime_s, d->mtime_ns, d->ctime_s, d->ctime_ns, d->path);
 	}
 	n += (size_t)snprintf(buf + n, cap - n, "end\n");
 	*text = buf;
@@ -149,15 +169,16 @@ static int parse_dep(const char *line, size_t len, struct dep_log *out)
 	if (sscanf(line, "%c %d %llu %llu %o %u %u %llu %lld %lld %lld %lld %n", &kind, &d.err,
 		   &d.dev, &d.ino, &d.mode, &d.uid, &d.gid, &d.size, &d.mtime_s, &d.mtime_ns,
 		   &d.ctime_s, &d.ctime_ns, &at) != 12 ||
-	    at < 0 || (size_t)at >= len || (kind != 's' && kind != 'l') ||
+	    at < 0 || (size_t)at >= len || (kind != 's' && kind != 'l' && kind != 'p') ||
 	    len - (size_t)at >= sizeof(path))
 		return -1;
 	memcpy(path, line + at, len - (size_t)at);
 	path[len - (size_t)at] = '\0';
-	if (log_push(out, path, kind == 's', NULL, 0) < 0)
+	if (log_push(out, path, kind != 'l', kind == 'p', NULL, 0) < 0)
 		return -1;
 	d.path = out->items[out->n - 1].path;
-	d.follow = kind == 's';
+	d.follow = kind != 'l';
+	d.place = kind == 'p';
 	out->items[out->n - 1] = d;
 	return 0;
 }
@@ -244,7 +265,7 @@ bool verdict_still_ok(const char *records_dir, const char *key)
 	free(text);
 	for (size_t i = 0; ok && i < log.n; i++) {
 		const struct dep *was = &log.items[i];
-		struct dep now = {.path = was->path, .follow = was->follow};
+		struct dep now = {.path = was->path, .follow = was->follow, .place = was->place};
 		struct stat st;
 		int rc = was->follow ? stat(was->path, &st) : lstat(was->path, &st);
 

@@ -13,8 +13,13 @@
  *    for this start (check_instance_facts(): its paths, port block and CDP
  *    URLs, so --port and OPENCLAW_GATEWAY_PORT are in it);
  *  - the identity (dev, inode, mode, owner, size, mtime and ctime in ns) of
- *    every file and directory the scan of the other instances looked at,
- *    stat()ed or lstat()ed the way the scan did, a missing one as its errno.
+ *    every file and directory the scan of the other instances read (a
+ *    config, the records, the home it lists), stat()ed or lstat()ed the way
+ *    the scan did, a missing one as its errno; of a directory it only asked
+ *    about (is there a state dir, is it one), where and what it is: dev,
+ *    inode, mode and owner, so a running gateway making files in its state
+ *    dir does not throw away the others' verdicts (what the scan reads in
+ *    there is logged itself).
  *
  * Any difference is a full check. The payload is hostile and may rewrite
  * its config at any time: a content change moves the ctime, which nobody
@@ -44,6 +49,7 @@
 struct dep {
 	char *path;
 	bool follow; /* stat() (true) or lstat() */
+	bool place;  /* only dev, ino, mode, owner count (dep_stat_place) */
 	int err;     /* 0, or the errno of the failed call (then no identity) */
 	unsigned long long dev, ino, size;
 	unsigned mode, uid, gid;
@@ -59,12 +65,14 @@ struct dep_log {
 /* stat() or lstat() PATH into *ST (may be NULL) and, when LOG is not NULL,
  * record the result. Returns what the call returned (errno kept). */
 int dep_stat(struct dep_log *log, const char *path, bool follow, struct stat *st);
+/* stat() PATH for whether and what it is: its size and times are not kept. */
+int dep_stat_place(struct dep_log *log, const char *path, struct stat *st);
 void dep_log_release(struct dep_log *log);
 
 /* Pure halves, for tests. */
 void dep_fill(struct dep *d, const struct stat *st, int err);
 bool dep_same(const struct dep *a, const struct dep *b);
-/* Every ctime in LOG is older than STARTED - VERDICT_SETTLE_S. */
+/* Every ctime in LOG (but places') is older than STARTED - VERDICT_SETTLE_S. */
 bool dep_log_settled(const struct dep_log *log, struct timespec started);
 /* The verdict file's text for KEY and LOG (caller frees); -1 when it cannot
  * be written faithfully (a path with a newline, too many deps). */

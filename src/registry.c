@@ -29,7 +29,7 @@ static bool is_dir_logged(struct dep_log *log, const char *path)
 {
 	struct stat st;
 
-	return dep_stat(log, path, true, &st) == 0 && S_ISDIR(st.st_mode);
+	return dep_stat_place(log, path, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
 /* Base precedence as upstream's resolveGatewayPort: flag, env, config, then
@@ -148,7 +148,7 @@ static int instance_finish(struct instance *inst, const struct env_view *env,
 
 	/* Said plainly here, or the config loader's "open <state>/openclaw.json:
 	 * Not a directory" would be the first word of it. */
-	if (dep_stat(log, inst->profile.state_dir, true, &st) == 0 && !S_ISDIR(st.st_mode))
+	if (dep_stat_place(log, inst->profile.state_dir, &st) == 0 && !S_ISDIR(st.st_mode))
 		return err_set(err, 0, "state dir %s is not a directory", inst->profile.state_dir);
 	if (load_pins(inst, env, log, err) < 0)
 		return -1;
@@ -430,7 +430,7 @@ static void log_in_home(struct dep_log *log, const char *home, const char *name)
 	    (int)sizeof(path))
 		log->uncacheable = true;
 	else
-		dep_stat(log, path, true, NULL);
+		dep_stat_place(log, path, NULL);
 }
 
 int registry_scan(const struct env_view *env, struct instance_set *out, ocr_error *err)

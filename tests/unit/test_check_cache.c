@@ -93,6 +93,21 @@ Test(check_cache, every_field_of_an_identity_counts)
 	b.follow = false;
 	cr_assert_not(dep_same(&a, &b));
 	b = a;
+	b.place = true;
+	cr_assert_not(dep_same(&a, &b));
+	/* A place (a directory only asked about) is where and what it is. */
+	a.place = true;
+	b = a;
+	b.mtime_s++;
+	b.ctime_ns++;
+	b.size++;
+	cr_assert(dep_same(&a, &b));
+	b.mode++;
+	cr_assert_not(dep_same(&a, &b));
+	b = a;
+	b.ino++;
+	cr_assert_not(dep_same(&a, &b));
+	b = a;
 	b.path = (char *)"/y";
 	cr_assert_not(dep_same(&a, &b));
 }
@@ -223,6 +238,25 @@ static void write_pins(void)
 	put(path + strlen(home) + 1, "{}\n");
 }
 
+/* A running gateway makes and removes files in its state dir. */
+static void file_in_state_dir(void)
+{
+	put(".openclaw-b/sessions.json.tmp", "{}\n");
+}
+
+/* Another directory at the same path: its config may be another. */
+static void state_dir_replaced(void)
+{
+	char from[PATH_MAX], to[PATH_MAX];
+
+	put(".openclaw-b2/openclaw.json", "{\"gateway\": {\"port\": 40000}}\n");
+	cr_assert_eq(rename(in_home(".openclaw-b", from), in_home(".openclaw-b-old", to)), 0);
+	cr_assert_eq(rename(in_home(".openclaw-b2", from), in_home(".openclaw-b", to)), 0);
+	cr_assert_eq(rename(in_home(".openclaw-b-old/openclaw.json", from),
+			    in_home(".openclaw-b/openclaw.json", to)),
+		     0);
+}
+
 static void setup_two(void)
 {
 	char path[PATH_MAX];
@@ -243,6 +277,18 @@ Test(check_cache, an_edit_of_another_config_is_seen)
 {
 	setup_two();
 	cr_assert_not(holds_after(same_size_edit));
+}
+
+Test(check_cache, files_made_in_a_state_dir_keep_the_verdict)
+{
+	setup_two();
+	cr_assert(holds_after(file_in_state_dir));
+}
+
+Test(check_cache, a_state_dir_swapped_for_another_is_seen)
+{
+	setup_two();
+	cr_assert_not(holds_after(state_dir_replaced));
 }
 
 Test(check_cache, a_new_instance_is_seen)
