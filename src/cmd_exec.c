@@ -301,6 +301,17 @@ int cmd_exec(const struct cli_context *ctx, int argc, char **argv)
 		err_print(&err);
 		return EXIT_FAIL;
 	}
+	if (gateway_argv_is_upstream_restart(argv + optind)) {
+		const char *label = profile_label(&inst.profile);
+
+		cli_errorf("exec: `openclaw gateway restart` cannot restart %s's gateway from "
+			   "exec's sandbox (its own pid namespace: upstream cannot verify or "
+			   "signal the gateway's process); run `openclaw-run --profile %s "
+			   "restart`, a graceful restart through its supervisor",
+			   label, label);
+		instance_release(&inst);
+		return EXIT_FAIL;
+	}
 	if (plan_check_state_dir(&inst.profile, &err) < 0) {
 		err_print(&err);
 		instance_release(&inst);

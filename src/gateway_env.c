@@ -243,6 +243,61 @@ int gateway_tools_build(const struct instance *inst, const char *prefix, struct 
 		    xasprintf("PATH=%s/node_modules/.bin:/usr/local/bin:/usr/bin:/bin", real), err);
 }
 
+static const char *base_name(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+
+	return slash ? slash + 1 : path;
+}
+
+/* Upstream's isValueToken: what a root value option takes as its value. */
+static bool root_value_token(const char *arg)
+{
+	if (!arg || strcmp(arg, "--") == 0)
+		return false;
+	return arg[0] != '-' || (arg[1] >= '0' && arg[1] <= '9');
+}
+
+bool gateway_argv_is_upstream_restart(char *const *argv)
+{
+	const char *words[2];
+	size_t n = 0;
+	bool literal = false;
+
+	if (argv[0] && strcmp(base_name(argv[0]), "node") == 0)
+		for (argv++; argv[0] && argv[0][0] == '-'; argv++)
+			;
+	if (!argv[0] || (strcmp(base_name(argv[0]), "openclaw") != 0 &&
+			 strcmp(base_name(argv[0]), "openclaw.mjs") != 0))
+		return false;
+	/* getRootOptionAwareCommandPath(argv, 2), and --help anywhere before
+	 * a terminator asks for the text, which works from anywhere. */
+	for (argv++; *argv; argv++) {
+		const char *a = *argv;
+
+		if (!literal && (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0))
+			return false;
+		if (!literal && strcmp(a, "--") == 0) {
+			if (n > 0)
+				break;
+			literal = true;
+			continue;
+		}
+		if (!literal && (strcmp(a, "--profile") == 0 || strcmp(a, "--log-level") == 0 ||
+				 strcmp(a, "--container") == 0)) {
+			if (root_value_token(argv[1]))
+				argv++;
+			continue;
+		}
+		if (!literal && a[0] == '-')
+			continue;
+		if (n < 2)
+			words[n++] = a;
+	}
+	return n == 2 && (strcmp(words[0], "gateway") == 0 || strcmp(words[0], "daemon") == 0) &&
+	       strcmp(words[1], "restart") == 0;
+}
+
 void gateway_cmd_release(struct gateway_cmd *c)
 {
 	for (size_t i = 0; c->argv && c->argv[i]; i++)

@@ -65,6 +65,15 @@ int gateway_env_build(const struct instance *inst, char *const *user_env, size_t
 int gateway_tools_build(const struct instance *inst, const char *prefix, struct gateway_cmd *out,
 			ocr_error *err);
 
+/* ARGV is upstream's own `openclaw gateway restart` (or `daemon restart`):
+ * openclaw, openclaw.mjs or node [OPTIONS] openclaw.mjs, with upstream's
+ * root options (cli-root-options.mjs: --dev, --no-color, --profile,
+ * --log-level, --container) anywhere before the words; not with --help.
+ * Run by `exec` it cannot work: exec's sandbox has its own pid namespace
+ * and Landlock domain, so upstream finds the gateway's lock pid dead and
+ * can neither see the listener's sockets nor signal it. */
+bool gateway_argv_is_upstream_restart(char *const *argv);
+
 void gateway_cmd_release(struct gateway_cmd *c);
 
 #endif
