@@ -13,9 +13,10 @@ static void usage(FILE *out)
 	fputs("Usage: openclaw-run [--profile NAME] stop [--timeout S]\n"
 	      "\n"
 	      "Stop the profile's gateway through its supervisor: SIGTERM, the supervisor's\n"
-	      "grace period, then SIGKILL of the whole sandbox. Waits until the supervisor\n"
-	      "and every process of the sandbox are gone; after --timeout seconds (default\n"
-	      "60) it kills them itself.\n"
+	      "grace period, then SIGKILL of the whole sandbox. Returns only once the\n"
+	      "supervisor has exited and every process of the sandbox is gone, saying every\n"
+	      "5 s what still runs; after --timeout seconds (default 60) it kills them\n"
+	      "itself, and fails naming them when they are not gone 10 s later.\n"
 	      "\n"
 	      "Exit codes: 0 nothing of the profile runs any more, 1 something survived.\n",
 	      out);
@@ -53,6 +54,28 @@ int cli_parse_timeout(int argc, char **argv, const char *cmd, void (*usage_fn)(F
 	return -1;
 }
 
+struct stop_progress {
+	const char *label;
+	int timeout_s;
+};
+
+static void say_progress(const struct control_report *r, int64_t waited_ms, void *arg)
+{
+	const struct stop_progress *p = arg;
+	long s = (long)(waited_ms / 1000);
+
+	fprintf(stderr, "openclaw-run: %s: stopping, %ld s:", p->label, s);
+	if (r->left_supervisor > 0)
+		fprintf(stderr, " supervisor %ld", (long)r->left_supervisor);
+	if (r->left_sandbox > 0)
+		fprintf(stderr, " sandbox %ld", (long)r->left_sandbox);
+	if (!r->forced)
+		fprintf(stderr, " still running (killed at %d s)\n", p->timeout_s);
+	else
+		fprintf(stderr, " still there after SIGKILL (giving up at %d s)\n",
+			p->timeout_s + CONTROL_KILL_WAIT_S);
+}
+
 int cmd_stop(const struct cli_context *ctx, int argc, char **argv)
 {
 	struct instance inst = {0};
@@ -70,7 +93,8 @@ int cmd_stop(const struct cli_context *ctx, int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	const char *label = profile_label(&inst.profile);
-	rc = control_stop(&inst, timeout_s, &r, &err);
+	struct stop_progress progress = {label, timeout_s};
+	rc = control_stop(&inst, timeout_s, say_progress, &progress, &r, &err);
 	if (r.orphan_killed)
 		cli_warnf("%s: killed sandbox pid %ld, left without a supervisor", label,
 			  (long)r.view.st.init_pid);

@@ -2,6 +2,7 @@
  * the environment, the lock, --detach, refusals. Supervision under failure
  * (restarts, crash loop, signals) is in test_gateway_supervision.c. */
 #include <netinet/in.h>
+#include <sys/ptrace.h>
 #include <sys/socket.h>
 
 #include "gateway_util.h"
@@ -59,6 +60,88 @@ Test(gateway, starts_ready_reports_status_and_stops)
 	cr_assert(gw_wait_pid_gone(child, 10));
 	cr_assert_eq(gw_wait_status(&g, 3, 10), 3);
 	cr_assert_eq(gw_fake_log_count(&g, "stop on signal"), 1);
+	gw_cleanup(&g);
+}
+
+/* The launcher's child: `stop`, its stderr in <home>/stop.err. */
+static pid_t start_stop(struct gw *g)
+{
+	pid_t pid = fork();
+
+	cr_assert_geq(pid, 0);
+	if (pid == 0) {
+		struct run_result r;
+		char path[PATH_MAX + 16];
+
+		if (gw_ocr(g, &r, "--profile", g->profile, "stop", NULL) < 0)
+			_exit(126);
+		snprintf(path, sizeof(path), "%s/stop.err", g->home);
+		FILE *f = fopen(path, "w");
+		if (f) {
+			fputs(r.err ? r.err : "", f);
+			fclose(f);
+		}
+		_exit(r.exit_code);
+	}
+	return pid;
+}
+
+/* The supervisor lets its lock go a little before its process ends (more
+ * than a little in a sanitizer build on a loaded box); stop must return
+ * only once it has exited. Held in its exit (ptrace's exit stop comes
+ * after its last close), it no longer holds the lock, and stop must still
+ * be waiting; let go, stop returns and nothing of the profile is left. */
+Test(gateway, stop_waits_until_the_supervisor_has_exited, .timeout = 300)
+{
+	struct gw g;
+	int status;
+
+	gw_init(&g, "main");
+	pid_t launcher = gw_start(&g, NULL);
+	cr_assert_eq(gw_wait_status(&g, 0, 120), 0, "never healthy: %s", gw_launcher_log(&g, 0));
+	pid_t init = gw_status_pid(&g, "init_pid");
+	cr_assert_gt(init, 0);
+	cr_assert_eq(ptrace(PTRACE_SEIZE, launcher, NULL, (void *)PTRACE_O_TRACEEXIT), 0,
+		     "ptrace: %s", strerror(errno));
+
+	pid_t stopper = start_stop(&g);
+	for (;;) { /* passes every other stop on, as if untraced */
+		cr_assert_eq(waitpid(launcher, &status, __WALL), launcher);
+		cr_assert(WIFSTOPPED(status), "the supervisor ended without an exit stop");
+		if (status >> 8 == (SIGTRAP | (PTRACE_EVENT_EXIT << 8)))
+			break;
+		ptrace(PTRACE_CONT, launcher, NULL,
+		       (void *)(long)(status >> 16 ? 0 : WSTOPSIG(status)));
+	}
+	/* In its exit now: the lock is free, status says stopped, and stop,
+	 * which used to return at its next look (0.1 s), waits, saying every
+	 * 5 s what it waits for. Asserted once it is let go: a test that
+	 * stops here must not leave it held. */
+	int stopped = gw_wait_status(&g, 3, 60);
+	bool init_alive = gw_pid_alive(init);
+	if (stopped == 3)
+		gw_sleep_ms(6000);
+	pid_t early = waitpid(stopper, &status, WNOHANG);
+	cr_assert_eq(ptrace(PTRACE_DETACH, launcher, NULL, NULL), 0);
+	cr_assert_eq(stopped, 3);
+	cr_assert_not(init_alive);
+	cr_assert_eq(early, 0, "stop returned while the supervisor (pid %ld) was still exiting",
+		     (long)launcher);
+	char path[PATH_MAX + 16], want[64];
+	snprintf(path, sizeof(path), "%s/stop.err", g.home);
+	cr_assert_eq(gw_wait_exit(&g, stopper, 90), 0, "stop: %s", read_text_file(path));
+	char *said = read_text_file(path);
+	snprintf(want, sizeof(want), "supervisor %ld still running", (long)launcher);
+	cr_assert(said && strstr(said, "main: stopping, ") && strstr(said, want), "%s", said);
+	free(said);
+	/* Nothing left the moment stop returned: no waiting here. */
+	cr_assert_not(gw_pid_alive(launcher), "stop returned before the supervisor exited");
+	cr_assert_not(gw_pid_alive(init));
+	/* Its code is LeakSanitizer's (it refuses to run under ptrace). */
+	cr_assert_neq(gw_wait_exit(&g, launcher, 30), -1);
+	char *log = gw_launcher_log(&g, 0);
+	cr_assert(log && strstr(log, "gateway stopped"), "%s", log);
+	free(log);
 	gw_cleanup(&g);
 }
 
