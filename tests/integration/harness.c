@@ -6,13 +6,16 @@
 #include <fcntl.h>
 #include <ftw.h>
 #include <limits.h>
+#include <net/if.h>
 #include <netinet/in.h>
+#include <sched.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -263,13 +266,52 @@ static bool port_free(unsigned port)
 	return ok;
 }
 
+/* Each test binary run as root gets a network namespace of its own, with
+ * only loopback: the ports of other runs (parallel ctest jobs, other
+ * checkouts on the machine, a real gateway on 18789) and their abstract
+ * sockets never meet ours, and setup's choice of ports depends on nothing
+ * outside the run. Before Criterion's main, so every test worker and
+ * everything it starts shares it. Without root (or where unshare is
+ * refused) the tests use the host's network as they are. */
+static bool own_network;
+
+__attribute__((constructor)) static void isolate_network(void)
+{
+	struct ifreq ifr = {0};
+	int fd;
+
+	if (geteuid() != 0 || unshare(CLONE_NEWNET) < 0)
+		return;
+	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "lo");
+	if (fd < 0 || ioctl(fd, SIOCGIFFLAGS, &ifr) < 0 ||
+	    (ifr.ifr_flags |= IFF_UP, ioctl(fd, SIOCSIFFLAGS, &ifr) < 0)) {
+		fprintf(stderr, "harness: cannot bring up lo in the test's network: %s\n",
+			strerror(errno));
+		abort();
+	}
+	close(fd);
+	own_network = true;
+}
+
+/* The grid bases (18789 + k*120) from 61029 on: above every block upstream
+ * derives from a profile name (20000 + hash % 40000, so at most 60109: a
+ * test's profile that is not set up, or has no port, can never overlap the
+ * random one) and above the kernel's ephemeral ports (32768..60999), which
+ * loopback clients of the test's own gateways take. 35 bases; base + 240
+ * (a test's third profile) still ends below 65535. */
+#define PORT_GRID_FIRST 61029u
+#define PORT_GRID_N	35u
+
 unsigned free_port_base(void)
 {
-	/* Spread by pid and time so concurrent test binaries pick different bases. */
-	unsigned seed = (unsigned)getpid() * 2654435761u ^ (unsigned)time(NULL);
+	/* In its own network the first free base is as good as any, and the
+	 * same every run; on the host's, spread by pid so parallel runs start
+	 * apart. */
+	unsigned start = own_network ? 0 : (unsigned)getpid() * 2654435761u % PORT_GRID_N;
 
-	for (int attempt = 0; attempt < 200; attempt++) {
-		unsigned base = 20029 + ((seed + (unsigned)attempt * 7919u) % 330) * 120;
+	for (unsigned i = 0; i < PORT_GRID_N; i++) {
+		unsigned base = PORT_GRID_FIRST + (start + i) % PORT_GRID_N * 120;
 
 		if (port_free(base) && port_free(base + 1) && port_free(base + 2))
 			return base;

@@ -41,8 +41,11 @@ void write_text_file(const char *path, const char *text);
 char *read_text_file(const char *path);
 bool path_exists(const char *path);
 
-/* A TCP port base in 20000..60000 on the 120 grid unlikely to be in use, so
- * parallel test binaries do not collide (checks the ports with bind()). */
+/* A free TCP port base on setup's 120 grid, in 61029..65109: outside every
+ * block upstream derives from a profile name and outside the ephemeral
+ * ports (checks base..base+2 with bind()). As root each test binary runs in
+ * a network namespace of its own (harness.c), so no other run's ports are
+ * seen and the choice is the same every run. */
 unsigned free_port_base(void);
 
 #endif
