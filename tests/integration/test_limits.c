@@ -7,17 +7,16 @@
  * storm; the counters say why lima's commands died, once per start though
  * the groups are kept across starts (named by slot); a changed setup holds
  * at the next start; no process is left in the groups after a stop or a
- * SIGKILL of the launcher. */
+ * SIGKILL of the launcher. Both names carry the test's pid ("lima-PID"):
+ * the groups are named after the profile and kept, and another run's on
+ * the machine (with its processes in them) must never count as ours; the
+ * test removes its own groups at the end. */
 #include <dirent.h>
 #include <sys/stat.h>
 
 #include "gateway_util.h"
 
-TestSuite(limits, .fini = gw_fini);
-
 #define HOG			  OCR_HELPERS_DIR "/hog"
-#define PREFIX_A		  "openclaw-run-lima-"
-#define PREFIX_B		  "openclaw-run-limb-"
 #define RES_PIDS_DEFAULT_EXPECTED 512 /* resources.h */
 
 /* Root, and a memory and a pids controller this process can use: a v1
@@ -84,6 +83,52 @@ static int procs_left(const char *prefix)
 	return n;
 }
 
+static char lima[32], limb[32], prefix_a[64], prefix_b[64];
+
+static void name_profiles(void)
+{
+	snprintf(lima, sizeof(lima), "lima-%d", (int)getpid());
+	snprintf(limb, sizeof(limb), "limb-%d", (int)getpid());
+	snprintf(prefix_a, sizeof(prefix_a), "openclaw-run-%s-", lima);
+	snprintf(prefix_b, sizeof(prefix_b), "openclaw-run-%s-", limb);
+}
+
+/* rmdir the groups named PREFIX* below DIR and everything inside them,
+ * innermost first (a group that still holds a process stays). */
+static void remove_groups(const char *dir, const char *prefix, bool inside, int depth)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+
+	if (!d || depth > 6) {
+		if (d)
+			closedir(d);
+		return;
+	}
+	while ((e = readdir(d))) {
+		char sub[PATH_MAX];
+		bool ours;
+
+		if (e->d_type != DT_DIR || e->d_name[0] == '.')
+			continue;
+		ours = inside || strncmp(e->d_name, prefix, strlen(prefix)) == 0;
+		snprintf(sub, sizeof(sub), "%.3800s/%.255s", dir, e->d_name);
+		remove_groups(sub, prefix, ours, depth + 1);
+		if (ours)
+			rmdir(sub);
+	}
+	closedir(d);
+}
+
+static void limits_fini(void)
+{
+	gw_fini();
+	remove_groups("/sys/fs/cgroup", prefix_a, false, 0);
+	remove_groups("/sys/fs/cgroup", prefix_b, false, 0);
+}
+
+TestSuite(limits, .init = name_profiles, .fini = limits_fini);
+
 /* HIER_PATH is "N:controllers:PATH" of ours (PATH "" for the root). */
 static bool own_group(const char *hier, const char *path)
 {
@@ -101,13 +146,12 @@ static void setup_limited(struct gw *g)
 	struct run_result r;
 
 	cr_assert_eq(
-	    gw_ocr(g, &r, "--profile", "lima", "setup", "--memory", "64M", "--pids", "64", NULL),
-	    0);
+	    gw_ocr(g, &r, "--profile", lima, "setup", "--memory", "64M", "--pids", "64", NULL), 0);
 	cr_assert_eq(r.exit_code, 0, "setup lima: %s%s", r.out, r.err);
 	cr_assert(strstr(r.out, "limits    memory 64 MiB, swap 0 (default), pids 64,"), "%s",
 		  r.out);
 	run_result_free(&r);
-	g->also_stop = "lima";
+	g->also_stop = lima;
 	gw_sync(g);
 }
 
@@ -123,7 +167,7 @@ static void assert_b_healthy(struct gw *g)
 	struct run_result r;
 
 	cr_assert_eq(gw_wait_status(g, 0, 30), 0, "limb is no longer healthy");
-	cr_assert_eq(gw_ocr(g, &r, "--profile", "limb", "exec", "--", "/bin/sh", "-c",
+	cr_assert_eq(gw_ocr(g, &r, "--profile", limb, "exec", "--", "/bin/sh", "-c",
 			    "sleep 0 & wait $! && echo forked", NULL),
 		     0);
 	cr_assert_eq(r.exit_code, 0, "limb cannot fork: %s%s", r.out, r.err);
@@ -138,11 +182,11 @@ Test(limits, memory_hog_is_killed_at_its_limit_and_the_other_bot_answers, .timeo
 
 	if (!limits_testable())
 		cr_skip_test("needs root and usable memory and pids cgroup controllers");
-	gw_init(&g, "limb");
+	gw_init(&g, limb);
 	setup_limited(&g);
 	start_b(&g);
 
-	cr_assert_eq(gw_ocr(&g, &r, "--profile", "lima", "exec", "--ro-bind", OCR_HELPERS_DIR, "--",
+	cr_assert_eq(gw_ocr(&g, &r, "--profile", lima, "exec", "--ro-bind", OCR_HELPERS_DIR, "--",
 			    HOG, "memory", NULL),
 		     0);
 	cr_assert_eq(r.exit_code, 137, "the hog was not killed: %d %s%s", r.exit_code, r.out,
@@ -151,21 +195,21 @@ Test(limits, memory_hog_is_killed_at_its_limit_and_the_other_bot_answers, .timeo
 		  "%s", r.err);
 	run_result_free(&r);
 	assert_b_healthy(&g);
-	cr_assert_eq(procs_left(PREFIX_A), 0, "a process was left in lima's cgroups");
+	cr_assert_eq(procs_left(prefix_a), 0, "a process was left in lima's cgroups");
 
 	/* The same groups again, with a limit changed by setup: the new limit
 	 * holds, and the counters are this start's. */
-	cr_assert_eq(gw_ocr(&g, &r, "--profile", "lima", "setup", "--memory", "96M", NULL), 0);
+	cr_assert_eq(gw_ocr(&g, &r, "--profile", lima, "setup", "--memory", "96M", NULL), 0);
 	cr_assert_eq(r.exit_code, 0, "%s%s", r.out, r.err);
 	run_result_free(&r);
-	cr_assert_eq(gw_ocr(&g, &r, "--profile", "lima", "exec", "--ro-bind", OCR_HELPERS_DIR, "--",
+	cr_assert_eq(gw_ocr(&g, &r, "--profile", lima, "exec", "--ro-bind", OCR_HELPERS_DIR, "--",
 			    HOG, "memory", NULL),
 		     0);
 	cr_assert_eq(r.exit_code, 137, "%d %s%s", r.exit_code, r.out, r.err);
 	cr_assert(strstr(r.err, "the OOM killer killed 1 process at the memory limit (96 MiB)"),
 		  "%s", r.err);
 	run_result_free(&r);
-	cr_assert_eq(procs_left(PREFIX_A), 0, "a process was left in lima's cgroups");
+	cr_assert_eq(procs_left(prefix_a), 0, "a process was left in lima's cgroups");
 	gw_cleanup(&g);
 }
 
@@ -177,11 +221,11 @@ Test(limits, fork_storm_stops_at_its_pids_limit_and_the_other_bot_forks, .timeou
 
 	if (!limits_testable())
 		cr_skip_test("needs root and usable memory and pids cgroup controllers");
-	gw_init(&g, "limb");
+	gw_init(&g, limb);
 	setup_limited(&g);
 	start_b(&g);
 
-	cr_assert_eq(gw_ocr(&g, &r, "--profile", "lima", "exec", "--ro-bind", OCR_HELPERS_DIR, "--",
+	cr_assert_eq(gw_ocr(&g, &r, "--profile", lima, "exec", "--ro-bind", OCR_HELPERS_DIR, "--",
 			    HOG, "fork", NULL),
 		     0);
 	cr_assert_eq(r.exit_code, 3, "%d %s%s", r.exit_code, r.out, r.err);
@@ -191,13 +235,13 @@ Test(limits, fork_storm_stops_at_its_pids_limit_and_the_other_bot_forks, .timeou
 	cr_assert(strstr(r.err, "at the pids limit (64)"), "%s", r.err);
 	run_result_free(&r);
 	assert_b_healthy(&g);
-	cr_assert_eq(procs_left(PREFIX_A), 0);
+	cr_assert_eq(procs_left(prefix_a), 0);
 
 	/* A raised limit holds at the next start, in the same groups. */
-	cr_assert_eq(gw_ocr(&g, &r, "--profile", "lima", "setup", "--pids", "80", NULL), 0);
+	cr_assert_eq(gw_ocr(&g, &r, "--profile", lima, "setup", "--pids", "80", NULL), 0);
 	cr_assert_eq(r.exit_code, 0, "%s%s", r.out, r.err);
 	run_result_free(&r);
-	cr_assert_eq(gw_ocr(&g, &r, "--profile", "lima", "exec", "--ro-bind", OCR_HELPERS_DIR, "--",
+	cr_assert_eq(gw_ocr(&g, &r, "--profile", lima, "exec", "--ro-bind", OCR_HELPERS_DIR, "--",
 			    HOG, "fork", NULL),
 		     0);
 	cr_assert_eq(r.exit_code, 3, "%d %s%s", r.exit_code, r.out, r.err);
@@ -205,7 +249,7 @@ Test(limits, fork_storm_stops_at_its_pids_limit_and_the_other_bot_forks, .timeou
 	cr_assert(forked > 62 && forked <= 78, "forked %d", forked);
 	cr_assert(strstr(r.err, "at the pids limit (80)"), "%s", r.err);
 	run_result_free(&r);
-	cr_assert_eq(procs_left(PREFIX_A), 0);
+	cr_assert_eq(procs_left(prefix_a), 0);
 	gw_cleanup(&g);
 }
 
@@ -225,7 +269,7 @@ Test(limits, groups_below_ours_shown_by_status_and_empty_after_stop, .timeout = 
 
 	if (!limits_testable())
 		cr_skip_test("needs root and usable memory and pids cgroup controllers");
-	gw_init(&g, "limb");
+	gw_init(&g, limb);
 	start_b(&g);
 	init = gw_status_pid(&g, "init_pid");
 	cr_assert_gt(init, 0);
@@ -233,7 +277,8 @@ Test(limits, groups_below_ours_shown_by_status_and_empty_after_stop, .timeout = 
 	cg = read_text_file(path);
 	cr_assert_not_null(cg);
 	for (line = strtok(cg, "\n"); line; line = strtok(NULL, "\n")) {
-		char *group = strstr(line, "/" PREFIX_B), *colon = strrchr(line, ':');
+		char *name = strstr(line, prefix_b), *colon = strrchr(line, ':');
+		char *group = name && name > line && name[-1] == '/' ? name - 1 : NULL;
 
 		if (!group || !colon)
 			continue;
@@ -254,25 +299,25 @@ Test(limits, groups_below_ours_shown_by_status_and_empty_after_stop, .timeout = 
 	cr_assert(gw_json_num(usage, "pids") >= 2);
 	cr_assert_eq(gw_json_num(usage, "pids_max"), RES_PIDS_DEFAULT_EXPECTED);
 	cJSON_Delete(st);
-	cr_assert_eq(gw_ocr(&g, &r, "--profile", "limb", "status", NULL), 0);
+	cr_assert_eq(gw_ocr(&g, &r, "--profile", limb, "status", NULL), 0);
 	cr_assert(strstr(r.out, "  limits   memory "), "%s", r.out);
 	cr_assert(strstr(r.out, "pids "), "%s", r.out);
 	run_result_free(&r);
-	cr_assert_geq(count_groups(PREFIX_B), groups);
+	cr_assert_geq(count_groups(prefix_b), groups);
 
 	/* The gateway holds its slot: the exec takes another. */
-	cr_assert_eq(gw_ocr(&g, &r, "--profile", "limb", "exec", "--", "/bin/cat",
-			    "/proc/self/cgroup", NULL),
-		     0);
+	cr_assert_eq(
+	    gw_ocr(&g, &r, "--profile", limb, "exec", "--", "/bin/cat", "/proc/self/cgroup", NULL),
+	    0);
 	cr_assert_eq(r.exit_code, 0, "%s%s", r.out, r.err);
 	cr_assert(strstr(r.out, ":memory:/\n") && strstr(r.out, ":pids:/\n"), "%s", r.out);
 	run_result_free(&r);
-	cr_assert_geq(count_groups(PREFIX_B), 2 * groups);
+	cr_assert_geq(count_groups(prefix_b), 2 * groups);
 
-	cr_assert_eq(gw_ocr(&g, &r, "--profile", "limb", "stop", NULL), 0);
+	cr_assert_eq(gw_ocr(&g, &r, "--profile", limb, "stop", NULL), 0);
 	cr_assert_eq(r.exit_code, 0, "%s%s", r.out, r.err);
 	run_result_free(&r);
-	cr_assert_eq(procs_left(PREFIX_B), 0, "a process was left in a cgroup");
+	cr_assert_eq(procs_left(prefix_b), 0, "a process was left in a cgroup");
 	gw_cleanup(&g);
 }
 
@@ -286,8 +331,8 @@ Test(limits, oom_killed_gateway_is_restarted_and_status_says_why, .timeout = 400
 
 	if (!limits_testable())
 		cr_skip_test("needs root and usable memory and pids cgroup controllers");
-	gw_init(&g, "limb");
-	cr_assert_eq(gw_ocr(&g, &r, "--profile", "limb", "setup", "--memory", "48M", NULL), 0);
+	gw_init(&g, limb);
+	cr_assert_eq(gw_ocr(&g, &r, "--profile", limb, "setup", "--memory", "48M", NULL), 0);
 	run_result_free(&r);
 	/* hog stands in for the gateway (the last --gateway-cmd counts): it
 	 * eats memory until killed. */
@@ -311,7 +356,7 @@ Test(limits, oom_killed_gateway_is_restarted_and_status_says_why, .timeout = 400
 	free(why);
 	free(log);
 	gw_cleanup(&g);
-	cr_assert_eq(procs_left(PREFIX_B), 0);
+	cr_assert_eq(procs_left(prefix_b), 0);
 }
 
 /* A SIGKILLed launcher takes its sandbox along (init's pdeathsig): nothing
@@ -323,17 +368,17 @@ Test(limits, sigkill_of_the_launcher_leaves_no_process_in_the_groups, .timeout =
 
 	if (!limits_testable())
 		cr_skip_test("needs root and usable memory and pids cgroup controllers");
-	gw_init(&g, "limb");
+	gw_init(&g, limb);
 	launcher = gw_start(&g, "--ready-timeout", "120", NULL);
 	cr_assert_eq(gw_wait_status(&g, 0, 120), 0, "%s", gw_launcher_log(&g, 0));
 	init = gw_status_pid(&g, "init_pid");
-	cr_assert_gt(walk_groups("/sys/fs/cgroup", PREFIX_B, true, 0), 0,
+	cr_assert_gt(walk_groups("/sys/fs/cgroup", prefix_b, true, 0), 0,
 		     "the sandbox is in no group");
 	kill(launcher, SIGKILL);
 	cr_assert_eq(gw_wait_exit(&g, launcher, 30), 128 + SIGKILL);
 	cr_assert(gw_wait_pid_gone(init, 20), "sandbox init %ld survived", (long)init);
-	cr_assert_eq(procs_left(PREFIX_B), 0, "a process was left in limb's cgroups");
+	cr_assert_eq(procs_left(prefix_b), 0, "a process was left in limb's cgroups");
 	start_b(&g);
 	gw_cleanup(&g);
-	cr_assert_eq(procs_left(PREFIX_B), 0);
+	cr_assert_eq(procs_left(prefix_b), 0);
 }
