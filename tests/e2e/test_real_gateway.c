@@ -1,9 +1,12 @@
 /* End to end with the real openclaw gateway (installed by
  * scripts/install-openclaw): a main and a rescue gateway started at once
  * through `gateway --detach`, both healthy, each seeing only its own state
- * dir, nothing new in the host's /tmp, and `stop` leaving no process.
+ * dir, nothing new in the host's /tmp (a tmpfs of the test's own, as root),
+ * and `stop` leaving no process.
  * Timeouts are sized for 2 slow cores: each gateway needs ~25 s alone. */
 #include <dirent.h>
+#include <sched.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 
 #include "gateway_util.h"
@@ -54,6 +57,20 @@ static char *tmp_openclaw_entries(void)
 	}
 	closedir(d);
 	return list;
+}
+
+/* The host's /tmp as the launchers see it: as root, a tmpfs of this test's
+ * own (in a mount namespace of its own), so the check below sees what these
+ * gateways might leave there and never another run's dirs. Without root,
+ * the real one (where a parallel run can make the check fail). */
+static void own_tmp(void)
+{
+	if (geteuid() != 0)
+		return;
+	cr_assert_eq(unshare(CLONE_NEWNS), 0, "unshare: %s", strerror(errno));
+	cr_assert_eq(mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL), 0, "%s", strerror(errno));
+	cr_assert_eq(mount("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777"), 0, "%s",
+		     strerror(errno));
 }
 
 static pid_t start_detached(struct gw *g, const char *prefix)
@@ -119,6 +136,7 @@ Test(real_gateway, main_and_rescue_at_once, .timeout = 900)
 		  "openclaw is not installed in %s: run scripts/install-openclaw first "
 		  "(the README's test command does)",
 		  prefix);
+	own_tmp();
 	char *tmp_before = tmp_openclaw_entries();
 
 	gw_init(&m, "main");
