@@ -14,6 +14,7 @@
 #include "config.h"
 #include "config_edit.h"
 #include "ports.h"
+#include "text.h"
 
 /* Exit codes of supervisor.h, repeated so this file stays in the pure core
  * (supervisor.h pulls in the runtime). */
@@ -269,12 +270,18 @@ int container_fix_config(struct instance *inst, const struct container_config *c
 		return err_set(err, ENOENT, "profile %s: no config %s", profile_label(p),
 			       p->config_path);
 	mode = config_get_string(root, "gateway.auth.mode");
-	if (mode && strcmp(mode, "token") != 0 && strcmp(mode, "password") != 0)
+	if (mode && strcmp(mode, "token") != 0 && strcmp(mode, "password") != 0) {
+		char shown[64];
+
+		/* The volume's config is the payload's: its words, defanged. */
+		snprintf(shown, sizeof(shown), "%s", mode);
+		text_defang_line(shown, strlen(shown));
 		return err_set(err, EPERM,
 			       "profile %s: %s: gateway.auth.mode is '%s': a container's gateway "
 			       "is reachable through its published port and keeps token "
 			       "auth on (set it to \"token\")",
-			       profile_label(p), p->config_path, mode);
+			       profile_label(p), p->config_path, shown);
+	}
 	*token_from_config = !cfg->token && config_get_string(root, "gateway.auth.token");
 	if (edit_config(p, cfg, inst->ports.base, err) < 0)
 		return err_prefix(err, "profile %s", profile_label(p));

@@ -294,3 +294,25 @@ BOTH_MODES(config, config_error_carries_no_escapes)
 		run_result_free(&r);
 	}
 }
+
+/* Own: a container's state volume is the payload's; the entrypoint refuses
+ * a config whose gateway.auth.mode is not token auth and names the mode in
+ * the container's log. The payload's mode carries escapes: shown defanged. */
+ROOT_ONLY(config, entrypoint_refusal_carries_no_escapes)
+{
+	char json[256];
+	struct run_result r;
+
+	afx_fmt(json,
+		"{\"gateway\": {\"port\": %u, \"auth\": {\"mode\": "
+		"\"x\\u001b]0;PWN\\u0007\\u001b[2K\\nFORGED\"}}}",
+		f->base_a);
+	payload_writes_config(f, "a", json);
+	AFX_OCR(f, &r, "--profile", "a", "entrypoint", "--gateway-cmd", f->fake);
+	cr_expect_neq(r.exit_code, 0, "%s%s", r.out, r.err);
+	cr_expect(strstr(r.err, "PWN"), "the mode is not named: %s%s", r.out, r.err);
+	cr_expect(!strpbrk(r.out, "\033\007\r") && !strpbrk(r.err, "\033\007\r") &&
+		      !strstr(r.out, "\nFORGED") && !strstr(r.err, "\nFORGED"),
+		  "the payload's words drove the terminal: %s%s", r.out, r.err);
+	run_result_free(&r);
+}
