@@ -317,12 +317,22 @@ Test(real_gateway, upstream_cli_as_root_is_repaired, .timeout = 900)
 	pid_t pm = start_detached(&g, prefix);
 	cr_assert_eq(gw_wait_exit(&g, pm, 400), 0, "main: %s", detach_log(&g));
 	cr_assert_eq(gw_wait_status(&g, 0, 60), 0);
-	/* status names the process that listens on the port (what ss shows). */
-	cJSON *sj = gw_status_json(&g, NULL);
-	pid_t listener = (pid_t)gw_json_num(sj, "listener_pid");
-	char comm[PATH_MAX + 32];
+	/* status names the process that listens on the port (what ss shows).
+	 * The gateway may rebind its server once just after it started (its
+	 * own config write reloads it): the deadline only bounds a failure. */
+	cJSON *sj = NULL;
+	pid_t listener = 0;
+	for (long deadline = gw_now_ms() + 60000; listener <= 0 && gw_now_ms() < deadline;) {
+		cJSON_Delete(sj);
+		sj = gw_status_json(&g, NULL);
+		listener = (pid_t)gw_json_num(sj, "listener_pid");
+		if (listener <= 0)
+			usleep(250000);
+	}
+	char comm[PATH_MAX + 32], *shown = cJSON_Print(sj);
 	snprintf(comm, sizeof(comm), "/proc/%ld/comm", (long)listener);
-	cr_assert_gt(listener, 0);
+	cr_assert_gt(listener, 0, "no listener in status: %s", shown ? shown : "(none)");
+	free(shown);
 	char *name = read_text_file(comm);
 	cr_assert(name && strstr(name, "openclaw"), "listener %ld: %s", (long)listener,
 		  name ? name : "(gone)");
