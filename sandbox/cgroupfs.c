@@ -72,22 +72,51 @@ bool sb_cg_has_word(const char *list, const char *word, const char *seps)
 
 const char *const sb_cg_names[SB_CG_N] = {"memory", "pids", "cpu"};
 
-/* The mount of the v1 hierarchy of CONTROLLER (or of v2 when NULL) whose
- * root holds PATH; DIR gets the directory of PATH in it. */
-static bool cg_mount_dir(const char *controller, const char *path, char *dir, size_t len)
+/* The cgroup and cgroup2 lines of our mountinfo, read once per locate
+ * (caller frees; NULL when unreadable). */
+static char *cg_mounts(void)
 {
 	FILE *f = fopen("/proc/self/mountinfo", "re");
-	char *line = NULL;
-	size_t cap = 0;
-	bool found = false;
+	char *line = NULL, *all = NULL;
+	size_t cap = 0, len = 0;
+	ssize_t n;
 
 	if (!f)
-		return false;
-	while (!found && getline(&line, &cap, f) > 0) {
-		char root[PATH_MAX], point[PATH_MAX], type[32], opts[512];
-		const char *sep = strstr(line, " - ");
-		size_t rlen;
+		return NULL;
+	while ((n = getline(&line, &cap, f)) > 0) {
+		char *grown;
 
+		if (!strstr(line, " - cgroup"))
+			continue;
+		grown = realloc(all, len + (size_t)n + 1);
+		if (!grown)
+			break;
+		all = grown;
+		memcpy(all + len, line, (size_t)n + 1);
+		len += (size_t)n;
+	}
+	free(line);
+	fclose(f);
+	return all;
+}
+
+/* Of MOUNTS (cg_mounts()), the v1 hierarchy of CONTROLLER (or v2 when
+ * NULL) whose root holds PATH; DIR gets the directory of PATH in it. */
+static bool cg_mount_dir(const char *mounts, const char *controller, const char *path, char *dir,
+			 size_t len)
+{
+	for (const char *l = mounts, *end; l && *l; l = *end ? end + 1 : end) {
+		char line[8192], root[PATH_MAX], point[PATH_MAX], type[32], opts[512];
+		const char *sep;
+		size_t rlen, n;
+
+		end = strchrnul(l, '\n');
+		n = (size_t)(end - l);
+		if (n >= sizeof(line))
+			continue;
+		memcpy(line, l, n);
+		line[n] = '\0';
+		sep = strstr(line, " - ");
 		if (!sep || sscanf(line, "%*s %*s %*s %4095s %4095s", root, point) != 2 ||
 		    sscanf(sep + 3, "%31s %*s %511s", type, opts) != 2)
 			continue;
@@ -100,17 +129,16 @@ static bool cg_mount_dir(const char *controller, const char *path, char *dir, si
 		rlen = strcmp(root, "/") == 0 ? 0 : strlen(root);
 		if (strncmp(path, root, rlen) != 0 || (path[rlen] && path[rlen] != '/'))
 			continue;
-		found = snprintf(dir, len, "%s%s", point,
-				 strcmp(path + rlen, "/") == 0 ? "" : path + rlen) < (int)len;
+		return snprintf(dir, len, "%s%s", point,
+				strcmp(path + rlen, "/") == 0 ? "" : path + rlen) < (int)len;
 	}
-	free(line);
-	fclose(f);
-	return found;
+	return false;
 }
 
 void sb_cg_locate(pid_t pid, struct sb_cg_place out[SB_CG_N])
 {
 	char file[64], *line = NULL, v2_path[PATH_MAX] = "";
+	cleanup_free char *mounts = NULL;
 	size_t cap = 0;
 	FILE *f;
 
@@ -119,6 +147,7 @@ void sb_cg_locate(pid_t pid, struct sb_cg_place out[SB_CG_N])
 	f = fopen(file, "re");
 	if (!f)
 		return;
+	mounts = cg_mounts();
 	while (getline(&line, &cap, f) > 0) {
 		char *ctrls = strchr(line, ':'), *path;
 
@@ -133,7 +162,8 @@ void sb_cg_locate(pid_t pid, struct sb_cg_place out[SB_CG_N])
 		}
 		for (int i = 0; i < SB_CG_N; i++) {
 			if (sb_cg_has_word(ctrls, sb_cg_names[i], ",") &&
-			    cg_mount_dir(sb_cg_names[i], path, out[i].dir, sizeof(out[i].dir)))
+			    cg_mount_dir(mounts, sb_cg_names[i], path, out[i].dir,
+					 sizeof(out[i].dir)))
 				out[i].version = 1;
 		}
 	}
@@ -144,7 +174,7 @@ void sb_cg_locate(pid_t pid, struct sb_cg_place out[SB_CG_N])
 		char avail[256];
 
 		if (out[i].version || !v2_path[0] ||
-		    !cg_mount_dir(NULL, v2_path, out[i].dir, sizeof(out[i].dir)))
+		    !cg_mount_dir(mounts, NULL, v2_path, out[i].dir, sizeof(out[i].dir)))
 			continue;
 		if (sb_cg_read(out[i].dir, "cgroup.controllers", avail, sizeof(avail)) == 0 &&
 		    sb_cg_has_word(avail, sb_cg_names[i], " \n"))
