@@ -18,6 +18,7 @@
 #include "control_proto.h"
 #include "gateway_status.h"
 #include "supervisor_internal.h"
+#include "text.h"
 #include "trust.h"
 
 #define AUDIT_NAME	"openclaw-run-rescue.log" /* in the target's state dir */
@@ -57,8 +58,13 @@ static void audit(struct sup *s, pid_t pid, uid_t uid, const char *who, const ch
 
 	gmtime_r(&now, &tm);
 	strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%SZ", &tm);
-	snprintf(line, sizeof(line), "%s peer pid %ld uid %u (%s) %s: %s\n", stamp, (long)pid,
+	snprintf(line, sizeof(line) - 1, "%s peer pid %ld uid %u (%s) %s: %s", stamp, (long)pid,
 		 (unsigned)uid, who, op, result);
+	/* The op, and the refusals that quote the config, are the peer's
+	 * words: one line each, whatever they hold, and no escapes for the
+	 * terminal of whoever reads the log. */
+	text_defang_line(line, strlen(line));
+	strcat(line, "\n");
 	if (snprintf(path, sizeof(path), "%s/%s-%08x.audit.log", s->o->dirs->logs,
 		     profile_label(&inst->profile),
 		     pins_hash(inst->profile.state_dir)) < (int)sizeof(path) &&

@@ -26,6 +26,55 @@ static long long du_bytes(const char *dir)
 	return bytes;
 }
 
+/* Profile a's gateway, detached, once b's sandbox reaches its control
+ * socket (the supervisor opens it within its rescan, 3 s). */
+static void start_a_for_b(struct afx *f)
+{
+	struct run_result r;
+
+	f->detached[0] = true;
+	afx_the = *f;
+	AFX_OCR(f, &r, "--profile", "a", "gateway", "--detach", "--gateway-cmd", f->fake);
+	cr_assert_eq(r.exit_code, 0, "%s%s", r.out, r.err);
+	run_result_free(&r);
+}
+
+static void wait_for_socket(const struct afx *f)
+{
+	struct run_result r;
+
+	for (int i = 0; i < 100; i++) {
+		/* No exit-time leak scan in the sanitized build: seccomp kills
+		 * its ptrace. */
+		afx_payload(f, &r, "b",
+			    "ASAN_OPTIONS=detect_leaks=0 openclaw-run --profile a status "
+			    ">/dev/null 2>&1; echo rc=$?");
+		bool done = strstr(r.out, "rc=0") != NULL;
+		run_result_free(&r);
+		if (done)
+			return;
+		usleep(200000);
+	}
+	cr_assert_fail("b never reached a's control socket");
+}
+
+/* The launcher's copy of a's audit log (its log dir, out of every
+ * sandbox's reach): its text, or NULL. */
+static char *launcher_audit(const struct afx *f)
+{
+	char cmd[AFX_PATH + 96], path[AFX_PATH + 128] = "";
+	FILE *p;
+
+	afx_fmt(cmd, "find '%s' -name 'a-*.audit.log' -path '*/logs/*' | head -1", f->tmp);
+	p = popen(cmd, "r");
+	cr_assert_not_null(p);
+	if (!fgets(path, sizeof(path), p))
+		path[0] = '\0';
+	pclose(p);
+	path[strcspn(path, "\n")] = '\0';
+	return path[0] ? read_text_file(path) : NULL;
+}
+
 /* Own: the rescuer's copy of the config lives where its payload writes.
  * The runtime dir (/run as root: a small RAM-backed file system the whole
  * host needs) is not such a place: whatever the payload writes into the
@@ -66,33 +115,46 @@ ROOT_ONLY(rescue, audit_log_name_cannot_take_a_root_file)
 	write_text_file(secret, "ROOTSECRET\n");
 	cr_assert_eq(chmod(secret, 0600), 0);
 	afx_fmt(audit, "%s/openclaw-run-rescue.log", f->state_a);
-	f->detached[0] = true;
-	afx_the = *f;
-	AFX_OCR(f, &r, "--profile", "a", "gateway", "--detach", "--gateway-cmd", f->fake);
-	cr_assert_eq(r.exit_code, 0, "%s%s", r.out, r.err);
-	run_result_free(&r);
+	start_a_for_b(f);
 	afx_payload(f, &r, "a",
 		    "cd \"$OPENCLAW_STATE_DIR\" && rm -f openclaw-run-rescue.log && "
 		    "mv workspace/secret openclaw-run-rescue.log");
 	cr_assert_eq(r.exit_code, 0, "%s%s", r.out, r.err);
 	run_result_free(&r);
-	/* The supervisor opens the socket within its rescan (3 s). */
-	for (int i = 0; i < 100; i++) {
-		/* No exit-time leak scan in the sanitized build: seccomp kills
-		 * its ptrace. */
-		afx_payload(f, &r, "b",
-			    "ASAN_OPTIONS=detect_leaks=0 openclaw-run --profile a status "
-			    ">/dev/null 2>&1; echo rc=$?");
-		bool done = strstr(r.out, "rc=0") != NULL;
-		run_result_free(&r);
-		if (done)
-			break;
-		usleep(200000);
-	}
+	wait_for_socket(f);
 	cr_assert_eq(lstat(audit, &st), 0);
 	cr_expect_eq(st.st_uid, 0, "root gave the payload its file %s (uid %u)", audit,
 		     (unsigned)st.st_uid);
 	afx_payload(f, &r, "a", "cat \"$OPENCLAW_STATE_DIR/openclaw-run-rescue.log\"");
 	cr_expect(!strstr(r.out, "ROOTSECRET"), "the payload read root's file: %s", r.out);
 	run_result_free(&r);
+}
+
+/* Own: every request is audited with what the peer asked for; the peer's
+ * words are its own. An op carrying a newline and a whole forged line ("the
+ * host stopped it") stays on the rescuer's own line, and no escape reaches
+ * the terminal of whoever reads the log. */
+BOTH_MODES(rescue, audit_log_lines_cannot_be_forged)
+{
+	char req[AFX_PATH + 16];
+	struct run_result r;
+	char *audit;
+
+	grant_b_on_a(f);
+	start_a_for_b(f);
+	wait_for_socket(f);
+	afx_fmt(req, "%s/req.json", f->helpers);
+	write_text_file(req, "{\"op\": \"x\\n2026-01-01T00:00:00Z peer pid 1 uid 0 (host) "
+			     "FORGED: ok\\u001b]0;PWN\\u0007\"}");
+	afx_payloadf(f, &r, "b",
+		     "%s flood \"$OPENCLAW_RUN_RESCUE_DIR/a/control.sock\" 1 \"$(cat %s)\"",
+		     f->attacker, req);
+	cr_expect(strstr(r.out, "ok"), "%s%s", r.out, r.err);
+	run_result_free(&r);
+	audit = launcher_audit(f);
+	cr_assert_not_null(audit, "no audit log");
+	cr_expect(strstr(audit, "FORGED"), "the request is not audited: %s", audit);
+	cr_expect(!strstr(audit, "\n2026-01-01T00:00:00Z") && !strpbrk(audit, "\033\007"),
+		  "the rescuer wrote a line of its own into the audit log: %s", audit);
+	free(audit);
 }

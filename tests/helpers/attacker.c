@@ -16,6 +16,9 @@
  *   attacker rlimits           "nofile SOFT HARD" and "nproc SOFT HARD"
  *   attacker flip LINK A B     make LINK a symlink to A, then to B, again
  *                              and again (each swap one rename) until killed
+ *   attacker flood SOCK N REQ  send REQ N times on the SOCK_SEQPACKET socket
+ *                              SOCK, each after the answer to the last: "ok"
+ *                              or "error STEP ENAME"
  */
 #include <errno.h>
 #include <stddef.h>
@@ -209,6 +212,25 @@ static int cmd_flip(const char *link, const char *a, const char *b)
 	}
 }
 
+static int cmd_flood(const char *path, const char *count, const char *req)
+{
+	struct sockaddr_un addr = {.sun_family = AF_UNIX};
+	long n = strtol(count, NULL, 10);
+	char buf[65536];
+	int fd = socket(AF_UNIX, SOCK_SEQPACKET, 0);
+
+	snprintf(addr.sun_path, sizeof(addr.sun_path), "%s", path);
+	if (fd < 0)
+		return fail("socket");
+	if (connect(fd, (struct sockaddr *)&addr, sizeof(addr)) < 0)
+		return fail("connect");
+	for (long i = 0; i < n; i++)
+		if (send(fd, req, strlen(req), 0) < 0 || recv(fd, buf, sizeof(buf), 0) <= 0)
+			return fail("request");
+	printf("ok\n");
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	setvbuf(stdout, NULL, _IONBF, 0);
@@ -226,8 +248,10 @@ int main(int argc, char **argv)
 		return cmd_rlimits();
 	if (argc == 5 && strcmp(argv[1], "flip") == 0)
 		return cmd_flip(argv[2], argv[3], argv[4]);
+	if (argc == 5 && strcmp(argv[1], "flood") == 0)
+		return cmd_flood(argv[2], argv[3], argv[4]);
 	fprintf(stderr,
 		"usage: attacker sock KIND [PORT] | unix-abstract NAME | unshare | tmpfs PATH | "
-		"rlimits | flip LINK A B\n");
+		"rlimits | flip LINK A B | flood SOCK N REQ\n");
 	return 2;
 }
