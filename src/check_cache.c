@@ -1,6 +1,7 @@
 /* The isolation check's cached verdict: see check_cache.h. */
 #include "check_cache.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -276,6 +277,29 @@ bool verdict_still_ok(const char *records_dir, const char *key)
 	return ok;
 }
 
+/* Verdicts nobody took for VERDICT_KEEP_S go: each launcher binary keeps its
+ * own (its identity is in the key), so upgrades and rebuilds would leave
+ * theirs behind for ever. A taken verdict is never rewritten, so a profile
+ * untouched that long pays one full check, then has a fresh one. */
+static void prune(const char *dir, time_t now)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+
+	if (!d)
+		return;
+	while ((de = readdir(d)) != NULL) {
+		struct stat st;
+
+		if (strlen(de->d_name) != 16 || strspn(de->d_name, "0123456789abcdef") != 16 ||
+		    fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+		    !S_ISREG(st.st_mode) || st.st_mtime > now - VERDICT_KEEP_S)
+			continue;
+		unlinkat(dirfd(d), de->d_name, 0);
+	}
+	closedir(d);
+}
+
 int verdict_store(const char *records_dir, const char *key, struct dep_log *log,
 		  struct timespec started, ocr_error *err)
 {
@@ -291,5 +315,7 @@ int verdict_store(const char *records_dir, const char *key, struct dep_log *log,
 		return -1;
 	rc = atomic_write_file(path, text, len, 0600, err);
 	free(text);
+	if (rc == 0)
+		prune(dir, time(NULL));
 	return rc;
 }

@@ -44,6 +44,7 @@
 #define VERDICT_FILE_MAX (512 * 1024)
 #define VERDICT_DEPS_MAX 4096
 #define VERDICT_MAGIC	 "openclaw-run check verdict 1"
+#define VERDICT_KEEP_S	 (7 * 24 * 3600) /* not taken that long: removed */
 
 /* One thing the verdict rests on: a path and what stat said about it. */
 struct dep {
@@ -87,7 +88,8 @@ int verdict_parse(const char *text, size_t len, const char *key, struct dep_log 
  * is no verdict. */
 bool verdict_still_ok(const char *records_dir, const char *key);
 /* Stores the verdict "KEY is clean" resting on LOG, when LOG is cacheable and settled against
- * STARTED; otherwise does nothing. Returns -1 only on a write error. */
+ * STARTED; otherwise does nothing. Then removes the verdicts of <records>/checks not written
+ * for VERDICT_KEEP_S. Returns -1 only on a write error. */
 int verdict_store(const char *records_dir, const char *key, struct dep_log *log,
 		  struct timespec started, ocr_error *err);
 

@@ -3,6 +3,7 @@
 #include <criterion/criterion.h>
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -165,6 +166,13 @@ Test(check_cache, a_path_with_a_newline_is_never_kept)
 	dep_log_release(&log);
 }
 
+static bool exists(const char *path)
+{
+	struct stat st;
+
+	return lstat(path, &st) == 0;
+}
+
 /* A scan of HOME logged and stored as clean; the verdict holds until ACT
  * changes something it rests on. */
 static bool holds_after(void (*act)(void))
@@ -313,6 +321,26 @@ Test(check_cache, records_written_meanwhile_are_seen)
 {
 	setup_two();
 	cr_assert_not(holds_after(write_pins));
+}
+
+Test(check_cache, old_verdicts_go_when_one_is_stored)
+{
+	char path[PATH_MAX], old[PATH_MAX], other[PATH_MAX];
+	struct timespec times[2] = {{.tv_sec = time(NULL) - VERDICT_KEEP_S - 60},
+				    {.tv_sec = time(NULL) - VERDICT_KEEP_S - 60}};
+
+	setup_two();
+	put("records/checks/00000000000000aa", "old\n");
+	put("records/checks/00000000000000bb", "recent\n");
+	put("records/checks/not-a-verdict", "kept\n");
+	cr_assert_eq(utimensat(AT_FDCWD, in_home("records/checks/00000000000000aa", old), times, 0),
+		     0);
+	cr_assert_eq(utimensat(AT_FDCWD, in_home("records/checks/not-a-verdict", other), times, 0),
+		     0);
+	cr_assert(holds_after(nothing));
+	cr_assert_not(exists(old), "an old verdict stays");
+	cr_assert(exists(in_home("records/checks/00000000000000bb", path)));
+	cr_assert(exists(other), "not ours to remove");
 }
 
 Test(check_cache, nothing_is_kept_while_the_files_are_fresh)
