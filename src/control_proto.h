@@ -30,7 +30,8 @@
  * socket's place (only the rescuer's sandbox has it in its mount
  * namespace) and SO_PEERCRED (the peer's uid must be the account the
  * rescuer's sandbox runs as). Every request, refused or not, is written to
- * the target's audit log with the peer's pid and uid and the result. */
+ * the target's audit log with the peer's pid and uid and the result (the
+ * launcher's copy keeps the latest 4 to 8 MiB: it rotates to .1). */
 #ifndef OCR_CONTROL_PROTO_H
 #define OCR_CONTROL_PROTO_H
 

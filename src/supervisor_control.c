@@ -69,6 +69,16 @@ static void audit(struct sup *s, pid_t pid, uid_t uid, const char *who, const ch
 		     profile_label(&inst->profile),
 		     pins_hash(inst->profile.state_dir)) < (int)sizeof(path) &&
 	    host_dir_ensure(s->o->dirs->logs, &(ocr_error){0}) == 0) {
+		struct stat st;
+		char old[PATH_MAX + 8];
+
+		/* Full: it becomes .1 (replacing the one before). A rescuer
+		 * that fills the log must not act unaudited after: the latest
+		 * 4 to 8 MiB of requests are always kept, a flood shows as
+		 * one. */
+		if (stat(path, &st) == 0 && st.st_size >= AUDIT_MAX_BYTES &&
+		    snprintf(old, sizeof(old), "%s.1", path) < (int)sizeof(old))
+			rename(path, old);
 		fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK,
 			  0600);
 		audit_append(fd, line);

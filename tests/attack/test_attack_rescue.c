@@ -158,3 +158,36 @@ BOTH_MODES(rescue, audit_log_lines_cannot_be_forged)
 		  "the rescuer wrote a line of its own into the audit log: %s", audit);
 	free(audit);
 }
+
+/* Own: the audit log is bounded, and a rescuer that fills it first must
+ * not act unaudited after that: 5 MB of long refused requests, then a
+ * status. The launcher's audit log still records that status. */
+BOTH_MODES(rescue, audit_log_cannot_be_filled_to_silence)
+{
+	char req[AFX_PATH + 16], op[1001];
+	struct run_result r;
+	char *audit;
+	size_t len;
+
+	grant_b_on_a(f);
+	start_a_for_b(f);
+	wait_for_socket(f);
+	memset(op, 'x', sizeof(op) - 1);
+	op[sizeof(op) - 1] = '\0';
+	afx_fmt(req, "%s/req.json", f->helpers);
+	write_text_file(req, op);
+	afx_payloadf(f, &r, "b",
+		     "S=\"$OPENCLAW_RUN_RESCUE_DIR/a/control.sock\"; "
+		     "%s flood \"$S\" 5200 \"{\\\"op\\\": \\\"$(cat %s)\\\"}\" && "
+		     "%s flood \"$S\" 1 '{\"op\": \"status\"}'",
+		     f->attacker, req, f->attacker);
+	cr_expect(strstr(r.out, "ok\nok"), "%s%s", r.out, r.err);
+	run_result_free(&r);
+	audit = launcher_audit(f);
+	cr_assert_not_null(audit, "no audit log");
+	len = strlen(audit);
+	cr_expect(len > 10 && strcmp(audit + len - 11, "status: ok\n") == 0,
+		  "the status after the flood is not audited (the log ends: %s)",
+		  audit + (len > 200 ? len - 200 : 0));
+	free(audit);
+}
