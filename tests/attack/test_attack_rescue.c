@@ -191,3 +191,45 @@ BOTH_MODES(rescue, audit_log_cannot_be_filled_to_silence)
 		  audit + (len > 200 ? len - 200 : 0));
 	free(audit);
 }
+
+/* Own: root's supervisor of a writes the copy into b's state dir and reads
+ * it back from there: b's payload swaps the copy's directory for a link to
+ * a root directory before a pull, and makes the copy a link to a root-only
+ * file or a 100 MB file before a validate. Nothing is written to the root
+ * directory, nothing root-only is read, every request fails and says so. */
+BOTH_MODES(rescue, copy_dir_links_are_not_followed)
+{
+	char target[AFX_PATH], secret[AFX_PATH + 16];
+	struct snap s_target, s_secret;
+	struct run_result r;
+
+	afx_root_target(f, "copytarget", target, sizeof(target));
+	afx_fmt(secret, "%s/secret", target);
+	if (f->rootless)
+		afx_sh("chown -R %s: %s", f->user, target);
+	snap_take(target, &s_target);
+	snap_take(secret, &s_secret);
+	grant_b_on_a(f);
+	start_a_for_b(f);
+	wait_for_socket(f);
+	afx_payloadf(
+	    f, &r, "b",
+	    "export ASAN_OPTIONS=detect_leaks=0; D=\"$OPENCLAW_STATE_DIR/openclaw-run-rescue\"; "
+	    "mv \"$D\" \"$D.old\" && ln -s %s \"$D\" || exit 9; "
+	    "openclaw-run --profile a config pull; echo pull=$?; "
+	    "rm \"$D\" && mv \"$D.old\" \"$D\" || exit 9; C=$(echo \"$D\"/a-*); "
+	    "ln -sf %s \"$C/openclaw.json\"; "
+	    "openclaw-run --profile a config validate; echo link=$?; "
+	    "rm -f \"$C/openclaw.json\"; truncate -s 100M \"$C/openclaw.json\"; "
+	    "openclaw-run --profile a config validate; echo big=$?",
+	    target, secret);
+	cr_expect_eq(r.exit_code, 0, "%s%s", r.out, r.err);
+	cr_expect(strstr(r.out, "pull=") && !strstr(r.out, "pull=0"), "pull: %s%s", r.out, r.err);
+	cr_expect(strstr(r.out, "link=") && !strstr(r.out, "link=0"), "link: %s%s", r.out, r.err);
+	cr_expect(strstr(r.out, "big=") && !strstr(r.out, "big=0"), "big: %s%s", r.out, r.err);
+	cr_expect(!strstr(r.out, "ROOTSECRET") && !strstr(r.err, "ROOTSECRET"),
+		  "a root-only file was read: %s%s", r.out, r.err);
+	run_result_free(&r);
+	snap_expect_same(target, &s_target);
+	snap_expect_same(secret, &s_secret);
+}
