@@ -260,6 +260,20 @@ static inline int gw_wait_status(struct gw *g, int want, int timeout_s)
 	}
 }
 
+/* Until `status` says the gateway runs and has started (120 s, a bound
+ * for failures only); on failure, the first launcher's log says why. */
+static inline void gw_wait_running(struct gw *g)
+{
+	int code = gw_wait_status(g, 0, 120);
+	char *log;
+
+	if (code == 0)
+		return;
+	log = gw_launcher_log(g, 0);
+	cr_assert_fail("status still exits %d after 120 s; launcher log: %s", code,
+		       log ? log : "(none)");
+}
+
 /* `status --json`, parsed (caller deletes). */
 static inline cJSON *gw_status_json(struct gw *g, int *code)
 {

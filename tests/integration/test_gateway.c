@@ -153,7 +153,7 @@ Test(gateway, second_launcher_is_refused_naming_the_pid)
 
 	gw_init(&g, "main");
 	pid_t launcher = gw_start(&g, NULL);
-	cr_assert_eq(gw_wait_status(&g, 0, 120), 0, "%s", gw_launcher_log(&g, 0));
+	gw_wait_running(&g);
 	cr_assert_eq(
 	    gw_ocr(&g, &r, "--profile", "main", "gateway", "--gateway-cmd", FAKE_GATEWAY, NULL), 0);
 	cr_assert_eq(r.exit_code, 1, "%s%s", r.out, r.err);
@@ -262,7 +262,7 @@ Test(gateway, list_shows_every_profile)
 	gw_init(&g, "main");
 	gw_setup_profile(&g, "rescue", g.base + 120 < 65000 ? g.base + 120 : g.base - 120);
 	gw_start(&g, NULL);
-	cr_assert_eq(gw_wait_status(&g, 0, 120), 0, "%s", gw_launcher_log(&g, 0));
+	gw_wait_running(&g);
 	cr_assert_eq(gw_ocr(&g, &r, "list", NULL), 0);
 	cr_assert_eq(r.exit_code, 0, "%s", r.err);
 	cr_assert(strstr(r.out, "main") && strstr(r.out, "rescue"), "%s", r.out);
@@ -403,7 +403,7 @@ Test(gateway, status_ignores_the_state_file_of_a_previous_supervisor)
 
 	gw_init(&g, "main");
 	pid_t launcher = gw_start(&g, NULL);
-	cr_assert_eq(gw_wait_status(&g, 0, 120), 0, "%s", gw_launcher_log(&g, 0));
+	gw_wait_running(&g);
 	gw_lock_path(&g, lock, sizeof(lock));
 	kill(launcher, SIGKILL);
 	cr_assert_eq(gw_wait_exit(&g, launcher, 30), 128 + SIGKILL);

@@ -27,7 +27,7 @@ Test(health, an_older_gateway_without_startupz_is_started_by_healthz)
 	/* Every unknown path, /startupz too, answers 200 with HTML: a status
 	 * code alone would call it started, the body says it is no answer. */
 	gw_start(&g, "--env", "FAKE_HTML_CATCHALL=1", NULL);
-	cr_assert_eq(gw_wait_status(&g, 0, 120), 0, "%s", gw_launcher_log(&g, 0));
+	gw_wait_running(&g);
 	cJSON *st = gw_status_json(&g, NULL);
 	cr_assert(cJSON_IsTrue(cJSON_GetObjectItem(st, "started")));
 	cr_assert(cJSON_IsTrue(cJSON_GetObjectItem(st, "startup_fallback")));
@@ -100,7 +100,7 @@ Test(health, a_gateway_that_hangs_after_start_is_restarted)
 	pid_t launcher = gw_start(&g, "--liveness-interval", "1", "--liveness-failures", "2",
 				  "--liveness-timeout", "1", "--grace", "1", "--env",
 				  "FAKE_HANG_AFTER_MS=1500", NULL);
-	cr_assert_eq(gw_wait_status(&g, 0, 120), 0, "%s", gw_launcher_log(&g, 0));
+	gw_wait_running(&g);
 	long deadline = gw_now_ms() + 90000;
 	double restarts = 0;
 	cJSON *st = NULL;
@@ -131,7 +131,7 @@ Test(health, exit_78_runs_the_doctor_once_and_a_fixed_config_starts)
 
 	gw_init(&g, "main");
 	gw_start(&g, "--env", "FAKE_MODE=exit78", "--env", "FAKE_DOCTOR=fix", NULL);
-	cr_assert_eq(gw_wait_status(&g, 0, 120), 0, "%s", gw_launcher_log(&g, 0));
+	gw_wait_running(&g);
 	cr_assert_eq(gw_fake_log_count(&g, "doctor --fix --yes --non-interactive"), 1);
 	cr_assert_eq(gw_fake_log_count(&g, "exit exit78"), 1);
 	cJSON *st = gw_status_json(&g, NULL);
@@ -179,7 +179,7 @@ Test(health, the_environment_has_the_handshake_and_no_service_markers)
 	g.launcher_env[3] = "OPENCLAW_SYSTEMD_UNIT=openclaw-gateway.service";
 	gw_start(&g, "--env", "OPENCLAW_SERVICE_MARKER=openclaw", "--env",
 		 "OPENCLAW_SERVICE_KIND=gateway", "--env", "JOURNAL_STREAM=1:2", NULL);
-	cr_assert_eq(gw_wait_status(&g, 0, 120), 0, "%s", gw_launcher_log(&g, 0));
+	gw_wait_running(&g);
 	snprintf(path, sizeof(path), "%s/fake-gateway.env", g.state_dir);
 	char *env = read_text_file(path);
 	cr_assert_not_null(env);
@@ -204,7 +204,7 @@ Test(health, restart_keeps_the_supervisor_and_counts)
 
 	gw_init(&g, "main");
 	pid_t launcher = gw_start(&g, NULL);
-	cr_assert_eq(gw_wait_status(&g, 0, 120), 0, "%s", gw_launcher_log(&g, 0));
+	gw_wait_running(&g);
 	pid_t first = gw_status_pid(&g, "child_pid");
 	cr_assert_eq(gw_ocr(&g, &r, "--profile", "main", "restart", NULL), 0);
 	cr_assert_eq(r.exit_code, 0, "%s%s", r.out, r.err);
@@ -295,7 +295,7 @@ Test(health, sigusr2_reaches_the_gateway_and_sigusr1_never_does)
 
 	gw_init(&g, "main");
 	pid_t launcher = gw_start(&g, NULL);
-	cr_assert_eq(gw_wait_status(&g, 0, 120), 0, "%s", gw_launcher_log(&g, 0));
+	gw_wait_running(&g);
 	pid_t init = gw_status_pid(&g, "init_pid");
 	/* SIGUSR1 would open Node's inspector: neither the supervisor nor the
 	 * sandbox's init passes it on, and it kills neither. */

@@ -16,7 +16,7 @@ Test(supervision, restarts_a_crashing_gateway_until_it_runs)
 
 	gw_init(&g, "main");
 	gw_start(&g, "--env", "FAKE_MODE=crash-then-run", "--env", "FAKE_CRASHES=2", NULL);
-	cr_assert_eq(gw_wait_status(&g, 0, 120), 0, "%s", gw_launcher_log(&g, 0));
+	gw_wait_running(&g);
 	cJSON *st = gw_status_json(&g, &code);
 	cr_assert_eq(gw_json_num(st, "restarts"), 2);
 	cr_assert_eq(gw_json_num(st, "last_exit"), 1);
@@ -73,7 +73,7 @@ Test(supervision, sigterm_is_forwarded_and_the_exit_is_clean)
 
 	gw_init(&g, "main");
 	pid_t launcher = gw_start(&g, NULL);
-	cr_assert_eq(gw_wait_status(&g, 0, 120), 0, "%s", gw_launcher_log(&g, 0));
+	gw_wait_running(&g);
 	pid_t child = gw_status_pid(&g, "child_pid");
 	kill(launcher, SIGTERM);
 	cr_assert_eq(gw_wait_exit(&g, launcher, 60), 0, "%s", gw_launcher_log(&g, 0));
@@ -88,7 +88,7 @@ Test(supervision, a_gateway_ignoring_sigterm_is_killed_after_the_grace)
 
 	gw_init(&g, "main");
 	pid_t launcher = gw_start(&g, "--grace", "2", "--env", "FAKE_MODE=ignore-term", NULL);
-	cr_assert_eq(gw_wait_status(&g, 0, 120), 0, "%s", gw_launcher_log(&g, 0));
+	gw_wait_running(&g);
 	pid_t child = gw_status_pid(&g, "child_pid");
 	pid_t init = gw_status_pid(&g, "init_pid");
 	kill(launcher, SIGTERM);
@@ -107,7 +107,7 @@ Test(supervision, sighup_restarts_the_gateway)
 
 	gw_init(&g, "main");
 	pid_t launcher = gw_start(&g, NULL);
-	cr_assert_eq(gw_wait_status(&g, 0, 120), 0, "%s", gw_launcher_log(&g, 0));
+	gw_wait_running(&g);
 	pid_t first = gw_status_pid(&g, "child_pid");
 	kill(launcher, SIGHUP);
 	long deadline = gw_now_ms() + 120000;
@@ -137,7 +137,7 @@ Test(supervision, sigkill_of_the_launcher_leaves_nothing_and_the_lock_is_taken_o
 
 	gw_init(&g, "main");
 	pid_t launcher = gw_start(&g, NULL);
-	cr_assert_eq(gw_wait_status(&g, 0, 120), 0, "%s", gw_launcher_log(&g, 0));
+	gw_wait_running(&g);
 	pid_t child = gw_status_pid(&g, "child_pid");
 	pid_t init = gw_status_pid(&g, "init_pid");
 	kill(launcher, SIGKILL);
@@ -260,7 +260,7 @@ Test(supervision, as_pid_1_it_reaps_orphans_and_still_stops_cleanly)
 	g.as_pid1 = true;
 	gw_sync(&g);
 	pid_t outer = gw_start(&g, NULL);
-	cr_assert_eq(gw_wait_status(&g, 0, 120), 0, "%s", gw_launcher_log(&g, 0));
+	gw_wait_running(&g);
 	pid_t launcher = child_of(outer);
 	cr_assert_gt(launcher, 0);
 

@@ -61,7 +61,7 @@ Test(status_record, a_running_gateway_is_answered_from_the_record_and_seen_unhea
 	/* Checked every second; never restarted for it (1000 failures). */
 	gw_start(&g, "--liveness-interval", "1", "--liveness-failures", "1000",
 		 "--liveness-timeout", "1", NULL);
-	cr_assert_eq(gw_wait_status(&g, 0, 120), 0, "%s", gw_launcher_log(&g, 0));
+	gw_wait_running(&g);
 	cJSON *st = gw_status_json(&g, &code);
 	cr_assert_eq(code, 0);
 	cr_assert_str_eq(json_str(st, "probe_source"), "supervisor");
@@ -104,7 +104,7 @@ Test(status_record, probe_asks_the_gateway_now)
 	gw_init(&g, "main");
 	/* One check an hour: the record stays the one made at the start. */
 	gw_start(&g, "--liveness-interval", "3600", NULL);
-	cr_assert_eq(gw_wait_status(&g, 0, 120), 0, "%s", gw_launcher_log(&g, 0));
+	gw_wait_running(&g);
 	set_unhealthy(&g, true);
 
 	/* The record is fresh and says healthy: status believes it. */
@@ -180,7 +180,7 @@ Test(status_record, a_stale_record_is_replaced_by_a_probe)
 
 	gw_init(&g, "main");
 	pid_t launcher = gw_start(&g, "--liveness-interval", "1", "--liveness-timeout", "1", NULL);
-	cr_assert_eq(gw_wait_status(&g, 0, 120), 0, "%s", gw_launcher_log(&g, 0));
+	gw_wait_running(&g);
 	cr_assert_eq(kill(launcher, SIGSTOP), 0);
 	cJSON *st = status_until(&g, probed_now_for_age, 90, &code);
 	bool seen = probed_now_for_age(st, code);
@@ -212,7 +212,7 @@ Test(status_record, a_killed_supervisors_record_is_not_reported_healthy)
 
 	gw_init(&g, "main");
 	pid_t launcher = gw_start(&g, "--liveness-interval", "3600", NULL);
-	cr_assert_eq(gw_wait_status(&g, 0, 120), 0, "%s", gw_launcher_log(&g, 0));
+	gw_wait_running(&g);
 	gw_lock_path(&g, lock, sizeof(lock));
 	kill(launcher, SIGKILL);
 	cr_assert_eq(gw_wait_exit(&g, launcher, 30), 128 + SIGKILL);
