@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -247,6 +248,21 @@ static int remote_start(int fd, const char *label, const char *what)
 	return wait_started(fd, label, before);
 }
 
+/* The target's own config path when the sandbox shows the copy there
+ * (rescue.h), so upstream's tools take the path people know; only when
+ * that path is the copy itself: between containers main's config path is
+ * rescue's own config, which an agent must not edit believing it main's. */
+static const char *pulled_path(const cJSON *r)
+{
+	const char *alias = jstr(r, "config_path"), *copy = jstr(r, "path");
+	struct stat a, c;
+
+	if (*alias && stat(alias, &a) == 0 && stat(copy, &c) == 0 && a.st_dev == c.st_dev &&
+	    a.st_ino == c.st_ino)
+		return alias;
+	return copy;
+}
+
 static int remote_config(int fd, const char *label, const char *verb)
 {
 	const char *name = strcmp(verb, "pull") == 0	   ? "config-read"
@@ -263,12 +279,8 @@ static int remote_config(int fd, const char *label, const char *verb)
 	before = restarts_now(fd, label);
 	if (before < 0 || call(fd, label, op(name), APPLY_TIMEOUT_MS, &r) < 0)
 		return EXIT_FAIL;
-	/* The target's own config path when the sandbox shows the copy there
-	 * (rescue.h), so upstream's tools take the path people know. */
 	if (name[7] == 'r')
-		printf("%s\n", *jstr(r, "config_path") && access(jstr(r, "config_path"), F_OK) == 0
-				   ? jstr(r, "config_path")
-				   : jstr(r, "path"));
+		printf("%s\n", pulled_path(r));
 	else if (name[7] == 'v')
 		printf("%s: the copy is valid (port %.0f)\n", label, jnum(r, "port"));
 	cJSON_Delete(r);
