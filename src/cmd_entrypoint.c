@@ -11,10 +11,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/capability.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cli.h"
 #include "container.h"
+#include "host_dirs.h"
 #include "runtime.h"
 #include "supervisor.h"
 
@@ -44,8 +46,16 @@ static void usage(FILE *out)
 	      "  OPENCLAW_RUN_GRACE     seconds between SIGTERM and SIGKILL (default 8)\n"
 	      "  OPENCLAW_RUN_STRICT    1: a sandbox layer the engine does not allow is\n"
 	      "                         an error instead of a warning\n"
+	      "  OPENCLAW_RUN_DOCTOR    0: on exit 78 (config error) wait for a person or\n"
+	      "                         a rescuer instead of `openclaw doctor --fix`\n"
 	      "  OPENCLAW_RUN_PASS_ENV  names of variables the gateway gets as well\n"
 	      "                         (e.g. \"OPENAI_API_KEY TELEGRAM_BOT_TOKEN\")\n"
+	      "  OPENCLAW_RUN_RESCUES   profiles in other containers this one's sandbox\n"
+	      "                         may rescue (status, logs, start/stop/restart,\n"
+	      "                         config), through the volume at\n"
+	      "                         " CONTAINER_RESCUE_DIR "\n"
+	      "  OPENCLAW_RUN_RESCUED_BY  profiles in other containers that may rescue\n"
+	      "                         this one (the same volume mounted in both)\n"
 	      "\n"
 	      "Options:\n"
 	      "      --strict            as OPENCLAW_RUN_STRICT=1\n"
@@ -181,6 +191,7 @@ static int build_gateway_args(const struct container_config *cfg, bool strict, b
 			return -1;
 	}
 	if ((strict && args_add(a, "--strict") < 0) ||
+	    (!cfg->doctor && args_add(a, "--no-doctor") < 0) ||
 	    (!full && args_add(a, "--no-namespaces") < 0) ||
 	    (gateway_cmd && args_addf(a, "--gateway-cmd=%s", gateway_cmd) < 0))
 		return -1;
@@ -210,6 +221,54 @@ static void drop_own_capabilities(void)
 		cli_warnf("entrypoint: cannot drop the capabilities the engine gave: %s",
 			  strerror(errno));
 	cap_free(empty);
+}
+
+/* The rescue grants a person declared for this container (compose.yaml)
+ * into the launcher's records, where `gateway`, `exec` and `status` find
+ * them, exactly as declared: a grant gone from the environment goes from
+ * the records. Only with the full sandbox: without a private root both
+ * gateways would see the shared volume, and main's own gateway (the same
+ * uid as rescue's) could use the control socket. */
+static int sync_grants(const struct cli_context *ctx, struct instance *inst,
+		       const struct container_config *cfg, bool full)
+{
+	const char *label = profile_label(&inst->profile);
+	struct host_dirs dirs;
+	struct stat here, up;
+	ocr_error err = {0};
+	bool changed = false;
+
+	if (!full && (cfg->n_rescues || cfg->n_rescued_by)) {
+		cli_errorf("%s: entrypoint: OPENCLAW_RUN_RESCUES / OPENCLAW_RUN_RESCUED_BY need "
+			   "the full sandbox: without it each gateway sees the volume at "
+			   "%s and its control socket (run the container with --cap-add "
+			   "SYS_ADMIN --security-opt systempaths=unconfined, or drop the grant)",
+			   label, CONTAINER_RESCUE_DIR);
+		return -1;
+	}
+	if (container_grants_apply(cfg, label, &inst->pins, &changed, &err) < 0 ||
+	    (changed && (host_dirs_resolve(&ctx->env, &dirs, &err) < 0 ||
+			 pins_save(dirs.records, &inst->profile, &inst->pins, &err) < 0))) {
+		err_prefix(&err, "%s: entrypoint", label);
+		err_print(&err);
+		return -1;
+	}
+	if ((cfg->n_rescues || cfg->n_rescued_by) &&
+	    (stat(CONTAINER_RESCUE_DIR, &here) < 0 || stat(CONTAINER_RESCUE_DIR "/..", &up) < 0 ||
+	     here.st_dev == up.st_dev))
+		cli_warnf("%s: %s is not a volume of its own: the other container will not "
+			  "meet this one there (compose.yaml mounts one volume there in both)",
+			  label, CONTAINER_RESCUE_DIR);
+	for (size_t i = 0; i < cfg->n_rescues; i++)
+		printf("openclaw-run: %s: rescue grant: this profile may rescue %s (another "
+		       "container): control, logs, config, in %s/%s/%s\n",
+		       label, cfg->rescues[i], CONTAINER_RESCUE_DIR, label, cfg->rescues[i]);
+	for (size_t i = 0; i < cfg->n_rescued_by; i++)
+		printf("openclaw-run: %s: rescue grant: %s (another container) may rescue this "
+		       "profile: control, logs, config, in %s/%s/%s\n",
+		       label, cfg->rescued_by[i], CONTAINER_RESCUE_DIR, cfg->rescued_by[i], label);
+	fflush(stdout);
+	return 0;
 }
 
 /* The gateway's last exit status from the state file the supervisor left. */
@@ -310,7 +369,7 @@ int cmd_entrypoint(const struct cli_context *ctx, int argc, char **argv)
 	       cfg.tz);
 	say_token(&inst, &cfg, token_from_config);
 	fflush(stdout);
-	if (check_sandbox(&inst, strict, &full) < 0 ||
+	if (check_sandbox(&inst, strict, &full) < 0 || sync_grants(&ectx, &inst, &cfg, full) < 0 ||
 	    build_gateway_args(&cfg, strict, full, gateway_cmd, argc - optind, argv + optind, &a) <
 		0)
 		goto out;

@@ -233,6 +233,9 @@ static int save_pins(const struct cli_context *ctx, struct instance *self, bool 
 	}
 	pin.n_rescues = self->pins.n_rescues;
 	memcpy(pin.rescues, self->pins.rescues, sizeof(pin.rescues));
+	/* A container's rescuers are the entrypoint's to keep (container.h). */
+	pin.n_rescued_by = self->pins.n_rescued_by;
+	memcpy(pin.rescued_by, self->pins.rescued_by, sizeof(pin.rescued_by));
 	if (host_dirs_resolve(&ctx->env, &dirs, err) < 0 ||
 	    pins_save(dirs.records, p, &pin, err) < 0)
 		return -1;

@@ -71,6 +71,39 @@ static int parse_pass_env(const char *text, struct container_config *cfg, ocr_er
 	return 0;
 }
 
+/* "main rescue2" (blanks or commas): profile labels. A grant across
+ * containers is control, logs and config; the workspace would need the
+ * target's workspace volume in the rescuer's container. */
+static int parse_labels(const char *var, const char *text, char (*out)[PROFILE_NAME_MAX + 1],
+			size_t *n, ocr_error *err)
+{
+	char buf[CONTAINER_GRANTS_MAX * (PROFILE_NAME_MAX + 2) + 64], *save = NULL;
+
+	if (snprintf(buf, sizeof(buf), "%s", text) >= (int)sizeof(buf))
+		return err_set(err, E2BIG, "%s: too long", var);
+	for (char *name = strtok_r(buf, " ,\t\n", &save); name;
+	     name = strtok_r(NULL, " ,\t\n", &save)) {
+		if (strchr(name, ':'))
+			return err_set(err, EINVAL,
+				       "%s: '%s': a grant between containers is control, logs "
+				       "and config; items (such as :workspace) are for profiles "
+				       "of one host",
+				       var, name);
+		if (strcmp(name, "default") != 0 && profile_name_check(name, err) < 0)
+			return err_prefix(err, "%s", var);
+		bool dup = false;
+		for (size_t i = 0; i < *n && !dup; i++)
+			dup = strcmp(out[i], name) == 0;
+		if (dup)
+			continue;
+		if (*n == CONTAINER_GRANTS_MAX)
+			return err_set(err, E2BIG, "%s: more than %d profiles", var,
+				       CONTAINER_GRANTS_MAX);
+		snprintf(out[(*n)++], PROFILE_NAME_MAX + 1, "%s", name);
+	}
+	return 0;
+}
+
 /* An IANA zone name as found under /usr/share/zoneinfo: no "..", no
  * leading slash, a short charset. */
 static bool valid_tz(const char *tz)
@@ -115,10 +148,11 @@ static int parse_bind(const char *v, struct container_config *cfg, ocr_error *er
  * compose 1.0 leaves an empty default as it is) must not become a token. */
 static int refuse_unsubstituted(container_getenv_fn get, ocr_error *err)
 {
-	static const char *const names[] = {"OPENCLAW_PROFILE",	     "OPENCLAW_GATEWAY_PORT",
-					    "OPENCLAW_GATEWAY_BIND", "OPENCLAW_GATEWAY_TOKEN",
-					    "OPENCLAW_TZ",	     "OPENCLAW_RUN_GRACE",
-					    "OPENCLAW_RUN_STRICT",   "OPENCLAW_RUN_PASS_ENV"};
+	static const char *const names[] = {
+	    "OPENCLAW_PROFILE",	       "OPENCLAW_GATEWAY_PORT", "OPENCLAW_GATEWAY_BIND",
+	    "OPENCLAW_GATEWAY_TOKEN",  "OPENCLAW_TZ",		"OPENCLAW_RUN_GRACE",
+	    "OPENCLAW_RUN_STRICT",     "OPENCLAW_RUN_PASS_ENV", "OPENCLAW_RUN_RESCUES",
+	    "OPENCLAW_RUN_RESCUED_BY", "OPENCLAW_RUN_DOCTOR"};
 
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
 		const char *v = get(names[i]);
@@ -142,6 +176,7 @@ int container_config_parse(container_getenv_fn get, struct container_config *cfg
 	snprintf(cfg->bind, sizeof(cfg->bind), "lan");
 	snprintf(cfg->tz, sizeof(cfg->tz), "UTC");
 	cfg->grace_s = CONTAINER_DEFAULT_GRACE_S;
+	cfg->doctor = true;
 	if ((v = get("OPENCLAW_PROFILE")) && *v && strcasecmp(v, "default") != 0) {
 		if (profile_name_check(v, err) < 0)
 			return err_prefix(err, "OPENCLAW_PROFILE");
@@ -182,7 +217,16 @@ int container_config_parse(container_getenv_fn get, struct container_config *cfg
 	}
 	if ((v = get("OPENCLAW_RUN_STRICT")) && !truthy(v, &cfg->strict))
 		return err_set(err, EINVAL, "OPENCLAW_RUN_STRICT '%s': expected 1 or 0", v);
+	if ((v = get("OPENCLAW_RUN_DOCTOR")) && *v && !truthy(v, &cfg->doctor))
+		return err_set(err, EINVAL, "OPENCLAW_RUN_DOCTOR '%s': expected 1 or 0", v);
 	if ((v = get("OPENCLAW_RUN_PASS_ENV")) && *v && parse_pass_env(v, cfg, err) < 0)
+		return -1;
+	if ((v = get("OPENCLAW_RUN_RESCUES")) && *v &&
+	    parse_labels("OPENCLAW_RUN_RESCUES", v, cfg->rescues, &cfg->n_rescues, err) < 0)
+		return -1;
+	if ((v = get("OPENCLAW_RUN_RESCUED_BY")) && *v &&
+	    parse_labels("OPENCLAW_RUN_RESCUED_BY", v, cfg->rescued_by, &cfg->n_rescued_by, err) <
+		0)
 		return -1;
 	return 0;
 }
@@ -285,5 +329,78 @@ int container_fix_config(struct instance *inst, const struct container_config *c
 	*token_from_config = !cfg->token && config_get_string(root, "gateway.auth.token");
 	if (edit_config(p, cfg, inst->ports.base, err) < 0)
 		return err_prefix(err, "profile %s", profile_label(p));
+	return 0;
+}
+
+static bool grant_same(const struct grant *a, const struct grant *b)
+{
+	return strcmp(a->profile, b->profile) == 0 && strcmp(a->state_dir, b->state_dir) == 0 &&
+	       strcmp(a->dir, b->dir) == 0 && strcmp(a->workspace, b->workspace) == 0 &&
+	       a->items == b->items;
+}
+
+static bool grants_same(const struct grant *a, size_t na, const struct grant *b, size_t nb)
+{
+	if (na != nb)
+		return false;
+	for (size_t i = 0; i < na; i++)
+		if (!grant_same(&a[i], &b[i]))
+			return false;
+	return true;
+}
+
+static void container_grant(struct grant *g, const char *profile, const char *rescuer,
+			    const char *target)
+{
+	memset(g, 0, sizeof(*g));
+	snprintf(g->profile, sizeof(g->profile), "%s", profile);
+	snprintf(g->dir, sizeof(g->dir), CONTAINER_RESCUE_DIR "/%s/%s", rescuer, target);
+	g->items = GRANT_BASE;
+}
+
+int container_grants_apply(const struct container_config *cfg, const char *self, struct pins *pins,
+			   bool *changed, ocr_error *err)
+{
+	struct grant rescues[GRANTS_MAX], by[GRANTS_MAX];
+	size_t n = 0, n_by = 0;
+
+	*changed = false;
+	for (size_t i = 0; i < cfg->n_rescues; i++)
+		if (strcmp(cfg->rescues[i], self) == 0)
+			return err_set(err, EINVAL,
+				       "OPENCLAW_RUN_RESCUES: %s: a profile cannot rescue itself",
+				       self);
+	for (size_t i = 0; i < cfg->n_rescued_by; i++)
+		if (strcmp(cfg->rescued_by[i], self) == 0)
+			return err_set(err, EINVAL,
+				       "OPENCLAW_RUN_RESCUED_BY: %s: a profile cannot rescue "
+				       "itself",
+				       self);
+	/* Host-made grants stay, unless a container grant takes their name. */
+	for (size_t i = 0; i < pins->n_rescues; i++) {
+		const struct grant *g = &pins->rescues[i];
+		bool taken = g->dir[0] != '\0';
+
+		for (size_t j = 0; j < cfg->n_rescues && !taken; j++)
+			taken = strcmp(g->profile, cfg->rescues[j]) == 0;
+		if (!taken)
+			rescues[n++] = *g;
+	}
+	for (size_t i = 0; i < cfg->n_rescues; i++) {
+		if (n == GRANTS_MAX)
+			return err_set(err, ENOSPC, "at most %d rescue grants per profile",
+				       GRANTS_MAX);
+		container_grant(&rescues[n++], cfg->rescues[i], self, cfg->rescues[i]);
+	}
+	for (size_t i = 0; i < cfg->n_rescued_by; i++)
+		container_grant(&by[n_by++], cfg->rescued_by[i], cfg->rescued_by[i], self);
+	if (grants_same(rescues, n, pins->rescues, pins->n_rescues) &&
+	    grants_same(by, n_by, pins->rescued_by, pins->n_rescued_by))
+		return 0;
+	memcpy(pins->rescues, rescues, n * sizeof(rescues[0]));
+	pins->n_rescues = n;
+	memcpy(pins->rescued_by, by, n_by * sizeof(by[0]));
+	pins->n_rescued_by = n_by;
+	*changed = true;
 	return 0;
 }

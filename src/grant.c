@@ -85,6 +85,8 @@ cJSON *grant_to_json(const struct grant *g)
 			goto fail;
 	if ((g->items & GRANT_WORKSPACE) && !cJSON_AddStringToObject(o, "workspace", g->workspace))
 		goto fail;
+	if (g->dir[0] && !cJSON_AddStringToObject(o, "dir", g->dir))
+		goto fail;
 	return o;
 fail:
 	cJSON_Delete(o);
@@ -95,14 +97,18 @@ int grant_from_json(const cJSON *o, struct grant *out, ocr_error *err)
 {
 	const char *name = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o, "profile"));
 	const char *dir = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o, "state_dir"));
+	const char *gdir = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o, "dir"));
 	const cJSON *e;
 
 	memset(out, 0, sizeof(*out));
-	if (!name || !*name || strlen(name) > PROFILE_NAME_MAX || !dir || dir[0] != '/' ||
-	    strlen(dir) >= sizeof(out->state_dir))
+	if (gdir && (gdir[0] != '/' || strlen(gdir) >= sizeof(out->dir)))
+		return err_set(err, 0, "a rescue grant's \"dir\" must be an absolute path");
+	if (!name || !*name || strlen(name) > PROFILE_NAME_MAX ||
+	    (!gdir && (!dir || dir[0] != '/')) || (dir && strlen(dir) >= sizeof(out->state_dir)))
 		return err_set(err, 0, "a rescue grant needs \"profile\" and \"state_dir\"");
 	snprintf(out->profile, sizeof(out->profile), "%s", name);
-	snprintf(out->state_dir, sizeof(out->state_dir), "%s", dir);
+	snprintf(out->state_dir, sizeof(out->state_dir), "%s", dir ? dir : "");
+	snprintf(out->dir, sizeof(out->dir), "%s", gdir ? gdir : "");
 	cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(o, "items"))
 	{
 		const char *s = cJSON_GetStringValue(e);

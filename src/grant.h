@@ -42,6 +42,12 @@ struct grant {
 	/* GRANT_WORKSPACE: the target's workspace as pinned when the grant was
 	 * made (a person moves it with setup; grant again after that). */
 	char workspace[PATH_MAX];
+	/* The grant directory, when a person named it for two containers
+	 * (compose.yaml's OPENCLAW_RUN_RESCUES / OPENCLAW_RUN_RESCUED_BY, see
+	 * container.h): on the volume those two alone share. "" on a host,
+	 * where it is derived from the runtime dir (rescue.h). A grant with a
+	 * dir needs no state_dir: the other profile is not on this machine. */
+	char dir[PATH_MAX];
 };
 
 /* "main" or "main:workspace" (items added to GRANT_BASE): the target's

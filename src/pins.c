@@ -93,7 +93,7 @@ static int get_limits(const cJSON *root, struct resources *r, ocr_error *err)
 
 cJSON *pins_to_json(const struct pins *in)
 {
-	cJSON *o = cJSON_CreateObject(), *ports, *rescues;
+	cJSON *o = cJSON_CreateObject(), *ports, *rescues, *by;
 
 	if (!o || !cJSON_AddNumberToObject(o, "version", PINS_VERSION) ||
 	    put_path(o, "state_dir", in->state_dir) < 0 ||
@@ -118,6 +118,11 @@ cJSON *pins_to_json(const struct pins *in)
 		goto fail;
 	for (size_t i = 0; i < in->n_rescues; i++)
 		if (!cJSON_AddItemToArray(rescues, grant_to_json(&in->rescues[i])))
+			goto fail;
+	if (in->n_rescued_by && !(by = cJSON_AddArrayToObject(o, "rescued_by")))
+		goto fail;
+	for (size_t i = 0; i < in->n_rescued_by; i++)
+		if (!cJSON_AddItemToArray(by, grant_to_json(&in->rescued_by[i])))
 			goto fail;
 	if (in->limits.set && put_limits(o, &in->limits) < 0)
 		goto fail;
@@ -169,16 +174,17 @@ static int get_ports(const cJSON *root, struct port_block *b, ocr_error *err)
 	return 0;
 }
 
-static int get_rescues(const cJSON *root, struct pins *out, ocr_error *err)
+static int get_grants(const cJSON *root, const char *key, struct grant *list, size_t *n,
+		      ocr_error *err)
 {
 	const cJSON *e;
 
-	cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(root, "rescues"))
+	cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(root, key))
 	{
-		if (out->n_rescues >= GRANTS_MAX)
-			return err_set(err, 0, "\"rescues\": more than %d grants", GRANTS_MAX);
-		if (grant_from_json(e, &out->rescues[out->n_rescues++], err) < 0)
-			return err_prefix(err, "\"rescues\"");
+		if (*n >= GRANTS_MAX)
+			return err_set(err, 0, "\"%s\": more than %d grants", key, GRANTS_MAX);
+		if (grant_from_json(e, &list[(*n)++], err) < 0)
+			return err_prefix(err, "\"%s\"", key);
 	}
 	return 0;
 }
@@ -209,7 +215,8 @@ int pins_from_json(const cJSON *root, struct pins *out, ocr_error *err)
 		out->uid = uid;
 		out->gid = gid;
 	}
-	if (get_rescues(root, out, err) < 0)
+	if (get_grants(root, "rescues", out->rescues, &out->n_rescues, err) < 0 ||
+	    get_grants(root, "rescued_by", out->rescued_by, &out->n_rescued_by, err) < 0)
 		return -1;
 	return get_limits(root, &out->limits, err);
 }

@@ -39,6 +39,12 @@ struct pins {
 	/* Profiles this one may rescue (grant.h); absent in older records. */
 	size_t n_rescues;
 	struct grant rescues[GRANTS_MAX];
+	/* Profiles in other containers that may rescue this one, as a person
+	 * declared them for the container (OPENCLAW_RUN_RESCUED_BY, written by
+	 * `entrypoint`): "profile" is the rescuer, "dir" the grant directory
+	 * on the volume the two share. Never set on a host. */
+	size_t n_rescued_by;
+	struct grant rescued_by[GRANTS_MAX];
 	/* Memory, pids and CPU limits a person chose (limits.set); the rest
 	 * follow the defaults of the openclaw-run that starts it. Records
 	 * without them (older ones) have none chosen. */

@@ -128,6 +128,23 @@ static void take_rescuer(const char *label, const struct pins *pin, const struct
 		r->items = g->items;
 		(*n)++;
 	}
+	/* The target's own record: rescuers a person named for its container. */
+	if (strcmp(label, tlabel) != 0 || strcmp(pin->state_dir, target->state_dir) != 0)
+		return;
+	for (size_t i = 0; i < pin->n_rescued_by && *n < max; i++) {
+		const struct grant *g = &pin->rescued_by[i];
+		struct rescuer *r = &out[*n];
+
+		if (!g->dir[0])
+			continue;
+		memset(r, 0, sizeof(*r));
+		snprintf(r->label, sizeof(r->label), "%s", g->profile);
+		snprintf(r->dir, sizeof(r->dir), "%s", g->dir);
+		r->uid = pin->has_ids ? pin->uid : geteuid();
+		r->gid = pin->has_ids ? pin->gid : getegid();
+		r->items = g->items;
+		(*n)++;
+	}
 }
 
 int rescue_find_rescuers(const char *records_dir, const struct profile *target, struct rescuer *out,
@@ -179,6 +196,17 @@ int rescue_grant_dir(const char *rescuer_label, const char *rescuer_state, const
 		     pins_hash(rescuer_state), target_label, pins_hash(target_state)) >= (int)len)
 		return err_set(err, ENAMETOOLONG, "grant dir of %s over %s", rescuer_label,
 			       target_label);
+	return 0;
+}
+
+int rescue_rescuer_dir(const struct rescuer *who, const struct profile *target, char *buf,
+		       size_t len, ocr_error *err)
+{
+	if (!who->dir[0])
+		return rescue_grant_dir(who->label, who->state_dir, profile_label(target),
+					target->state_dir, buf, len, err);
+	if (snprintf(buf, len, "%s", who->dir) >= (int)len)
+		return err_set(err, ENAMETOOLONG, "grant dir of %s", who->label);
 	return 0;
 }
 
@@ -259,6 +287,42 @@ int rescue_copy_dir_open(const char *rescuer_state, const char *target_label,
 	return fd;
 }
 
+/* A container grant's copy: config/ of the grant directory itself, the
+ * rescuer's sandbox account's (0700), opened without following a link. */
+static int grant_dir_copy_open(const char *dir, uid_t uid, gid_t gid, char *path, size_t len,
+			       ocr_error *err)
+{
+	struct stat st;
+	int dfd, fd;
+
+	if (snprintf(path, len, "%s/" RESCUE_CONFIG_DIR, dir) >= (int)len)
+		return err_set(err, ENAMETOOLONG, "%s/" RESCUE_CONFIG_DIR, dir);
+	dfd = open(dir, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (dfd < 0)
+		return err_set(err, errno, "open %s", dir);
+	fd = openat(dfd, RESCUE_CONFIG_DIR, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	close(dfd);
+	if (fd < 0)
+		return err_set(err, errno, "open %s (no links)", path);
+	if (fstat(fd, &st) < 0 ||
+	    ((st.st_uid != uid || st.st_gid != gid) && fchown(fd, uid, gid) < 0) ||
+	    ((st.st_mode & 07777) != 0700 && fchmod(fd, 0700) < 0)) {
+		err_set(err, errno, "chown %s", path);
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+int rescue_rescuer_copy_dir_open(const struct rescuer *who, const struct profile *target,
+				 char *path, size_t len, ocr_error *err)
+{
+	if (who->dir[0])
+		return grant_dir_copy_open(who->dir, who->uid, who->gid, path, len, err);
+	return rescue_copy_dir_open(who->state_dir, profile_label(target), target->state_dir,
+				    who->uid, who->gid, path, len, err);
+}
+
 static size_t rescuers_of(const struct env_view *env, const struct instance *inst,
 			  struct rescuer *out, size_t max)
 {
@@ -303,6 +367,7 @@ void rescue_describe_json(cJSON *o, const struct env_view *env, const struct ins
 		snprintf(g.profile, sizeof(g.profile), "%.*s", (int)sizeof(g.profile) - 1,
 			 r[i].label);
 		snprintf(g.state_dir, sizeof(g.state_dir), "%s", r[i].state_dir);
+		snprintf(g.dir, sizeof(g.dir), "%s", r[i].dir);
 		cJSON_AddItemToArray(arr, grant_to_json(&g));
 	}
 }
@@ -358,13 +423,21 @@ static int add_grant(struct sandbox *sb, const struct instance *self, const stru
 	char dir[PATH_MAX], src[PATH_MAX], dst[PATH_MAX];
 	int fd;
 
-	if (rescue_grant_dir(profile_label(&self->profile), self->profile.state_dir, g->profile,
-			     g->state_dir, dir, sizeof(dir), err) < 0 ||
-	    rescue_grant_dir_prepare(dir, err) < 0)
+	/* A container's grant: the directory a person named, on the volume
+	 * shared with the target's container, holding the copy too. */
+	if (g->dir[0])
+		snprintf(dir, sizeof(dir), "%s", g->dir);
+	else if (rescue_grant_dir(profile_label(&self->profile), self->profile.state_dir,
+				  g->profile, g->state_dir, dir, sizeof(dir), err) < 0)
 		return -1;
-	fd = rescue_copy_dir_open(self->profile.state_dir, g->profile, g->state_dir,
-				  pin->has_ids ? pin->uid : geteuid(),
-				  pin->has_ids ? pin->gid : getegid(), src, sizeof(src), err);
+	if (rescue_grant_dir_prepare(dir, err) < 0)
+		return -1;
+	fd = g->dir[0]
+		 ? grant_dir_copy_open(dir, pin->has_ids ? pin->uid : geteuid(),
+				       pin->has_ids ? pin->gid : getegid(), src, sizeof(src), err)
+		 : rescue_copy_dir_open(self->profile.state_dir, g->profile, g->state_dir,
+					pin->has_ids ? pin->uid : geteuid(),
+					pin->has_ids ? pin->gid : getegid(), src, sizeof(src), err);
 	if (fd < 0)
 		return -1;
 	close(fd);
@@ -374,7 +447,7 @@ static int add_grant(struct sandbox *sb, const struct instance *self, const stru
 	snprintf(dst, sizeof(dst), RESCUE_SANDBOX_DIR "/%s/" RESCUE_CONFIG_DIR, g->profile);
 	if (sandbox_add_mount(sb, SANDBOX_MOUNT_BIND_RW, src, dst, SANDBOX_MOUNT_NOFOLLOW, err) <
 		0 ||
-	    add_alias(sb, self, g, src, env, err) < 0)
+	    (!g->dir[0] && add_alias(sb, self, g, src, env, err) < 0))
 		return -1;
 	if (!(g->items & GRANT_WORKSPACE))
 		return 0;

@@ -14,7 +14,12 @@
  * The copy itself lives in the rescuer's own state dir, RESCUE_COPY_DIR/
  * <target>-<hash> (that account's, 0700): its payload writes there what it
  * likes, and the runtime dir (/run as root, a small RAM-backed file system
- * the host needs) must never be where it can. */
+ * the host needs) must never be where it can.
+ *
+ * Between two containers (container.h) the grant directory is the one a
+ * person named, on a disk volume only those two share, and the copy lives
+ * in its config/: the target's supervisor cannot see the rescuer's state
+ * dir there. */
 #ifndef OCR_RESCUE_H
 #define OCR_RESCUE_H
 
@@ -55,17 +60,27 @@ struct rescuer {
 	uid_t uid; /* the host account its sandbox runs as */
 	gid_t gid;
 	unsigned items;
+	/* A rescuer in another container (the target's rescued_by, pins.h):
+	 * the grant directory on the volume the two share. "": on this host,
+	 * derived (rescue_grant_dir). */
+	char dir[PATH_MAX];
 };
 
 #define RESCUERS_MAX 8
 
-/* Every profile whose records grant it TARGET (by label and state dir). */
+/* Every profile whose records grant it TARGET (by label and state dir),
+ * and the rescuers in other containers that TARGET's own records name
+ * (they run as the account TARGET's sandbox runs as: the same image). */
 int rescue_find_rescuers(const char *records_dir, const struct profile *target, struct rescuer *out,
 			 size_t max, size_t *n, ocr_error *err);
 
 /* The grant directory of RESCUER over TARGET (labels and state dirs). */
 int rescue_grant_dir(const char *rescuer_label, const char *rescuer_state, const char *target_label,
 		     const char *target_state, char *buf, size_t len, ocr_error *err);
+/* The grant directory of WHO over TARGET: the one a person named for a
+ * container, else rescue_grant_dir(). */
+int rescue_rescuer_dir(const struct rescuer *who, const struct profile *target, char *buf,
+		       size_t len, ocr_error *err);
 /* Creates it (and the empty config/) when missing; insists on what it
  * finds: directories, no links, the launcher's own. */
 int rescue_grant_dir_prepare(const char *dir, ocr_error *err);
@@ -76,6 +91,12 @@ int rescue_grant_dir_prepare(const char *dir, ocr_error *err);
 int rescue_copy_dir_open(const char *rescuer_state, const char *target_label,
 			 const char *target_state, uid_t uid, gid_t gid, char *path, size_t len,
 			 ocr_error *err);
+/* The same for WHO over TARGET. A rescuer in another container (WHO->dir)
+ * keeps its copy in the grant directory's config/, on the volume the two
+ * containers share (a disk volume, not the runtime dir): the target's
+ * supervisor cannot reach the rescuer's state dir there. */
+int rescue_rescuer_copy_dir_open(const struct rescuer *who, const struct profile *target,
+				 char *path, size_t len, ocr_error *err);
 
 /* "  rescues    main (control, logs, config)" for each grant INST holds and
  * "  rescued by rescue (...)" for each profile that holds one on INST. */

@@ -53,10 +53,7 @@ static cJSON *refuse(const char *fmt, ...)
 static int grant_dir_of(const struct sup *s, const struct rescuer *who, char *dir, size_t len,
 			ocr_error *err)
 {
-	const struct profile *p = &ctl_target(s)->profile;
-
-	return rescue_grant_dir(who->label, who->state_dir, profile_label(p), p->state_dir, dir,
-				len, err);
+	return rescue_rescuer_dir(who, &ctl_target(s)->profile, dir, len, err);
 }
 
 static int open_config_dir(const struct profile *p, ocr_error *err);
@@ -92,14 +89,12 @@ static int read_target_config(const struct profile *p, char **data, size_t *len,
 	return 0;
 }
 
-/* The rescuer's copy's directory, in its own state dir (rescue.h). */
+/* The rescuer's copy's directory, in its own state dir, or in the grant
+ * directory for a rescuer in another container (rescue.h). */
 static int open_copy_dir(const struct sup *s, const struct rescuer *who, char *path, size_t len,
 			 ocr_error *err)
 {
-	const struct profile *p = &ctl_target(s)->profile;
-
-	return rescue_copy_dir_open(who->state_dir, profile_label(p), p->state_dir, who->uid,
-				    who->gid, path, len, err);
+	return rescue_rescuer_copy_dir_open(who, &ctl_target(s)->profile, path, len, err);
 }
 
 cJSON *ctl_config_read(struct sup *s, const struct rescuer *who)

@@ -420,7 +420,7 @@ static void close_listener(struct sup *s, size_t i)
 static bool same_rescuer(const struct rescuer *a, const struct rescuer *b)
 {
 	return strcmp(a->label, b->label) == 0 && strcmp(a->state_dir, b->state_dir) == 0 &&
-	       a->uid == b->uid && a->gid == b->gid;
+	       strcmp(a->dir, b->dir) == 0 && a->uid == b->uid && a->gid == b->gid;
 }
 
 static void open_listener(struct sup *s, const struct rescuer *who)
@@ -430,8 +430,7 @@ static void open_listener(struct sup *s, const struct rescuer *who)
 	char buf[SANDBOX_ERROR_MSG_MAX + 64];
 	ocr_error err = {0};
 
-	if (rescue_grant_dir(who->label, who->state_dir, profile_label(&inst->profile),
-			     inst->profile.state_dir, l->dir, sizeof(l->dir), &err) < 0 ||
+	if (rescue_rescuer_dir(who, &inst->profile, l->dir, sizeof(l->dir), &err) < 0 ||
 	    rescue_grant_dir_prepare(l->dir, &err) < 0 ||
 	    (l->fd = listen_in(l->dir, who, &err)) < 0) {
 		sup_say(s, "warning: control socket for %s: %s", who->label,

@@ -45,7 +45,9 @@ Test(container_config, defaults_reach_a_published_port_with_upstream_names)
 	cr_assert_str_eq(cfg.tz, "UTC");
 	cr_assert_eq(cfg.grace_s, CONTAINER_DEFAULT_GRACE_S);
 	cr_assert(!cfg.strict);
+	cr_assert(cfg.doctor);
 	cr_assert_eq(cfg.n_pass_env, 0);
+	cr_assert_eq(cfg.n_rescues + cfg.n_rescued_by, 0);
 }
 
 Test(container_config, reads_every_variable)
@@ -58,6 +60,7 @@ Test(container_config, reads_every_variable)
 	    "OPENCLAW_TZ=Europe/Berlin",
 	    "OPENCLAW_RUN_GRACE=20",
 	    "OPENCLAW_RUN_STRICT=yes",
+	    "OPENCLAW_RUN_DOCTOR=0",
 	    "OPENCLAW_RUN_PASS_ENV=OPENAI_API_KEY, TELEGRAM_BOT_TOKEN",
 	    NULL};
 	struct container_config cfg;
@@ -71,6 +74,7 @@ Test(container_config, reads_every_variable)
 	cr_assert_str_eq(cfg.tz, "Europe/Berlin");
 	cr_assert_eq(cfg.grace_s, 20);
 	cr_assert(cfg.strict);
+	cr_assert(!cfg.doctor);
 	cr_assert_eq(cfg.n_pass_env, 2);
 	cr_assert_str_eq(cfg.pass_env[0], "OPENAI_API_KEY");
 	cr_assert_str_eq(cfg.pass_env[1], "TELEGRAM_BOT_TOKEN");
@@ -103,6 +107,7 @@ Test(container_config, refuses_bad_values_naming_the_variable)
 	    {"OPENCLAW_RUN_GRACE=0", "OPENCLAW_RUN_GRACE"},
 	    {"OPENCLAW_RUN_GRACE=10s", "OPENCLAW_RUN_GRACE"},
 	    {"OPENCLAW_RUN_STRICT=maybe", "OPENCLAW_RUN_STRICT"},
+	    {"OPENCLAW_RUN_DOCTOR=later", "OPENCLAW_RUN_DOCTOR"},
 	    {"OPENCLAW_RUN_PASS_ENV=OPENCLAW_STATE_DIR", "OPENCLAW_RUN_PASS_ENV"},
 	    {"OPENCLAW_RUN_PASS_ENV=LD_PRELOAD", "OPENCLAW_RUN_PASS_ENV"},
 	    {"OPENCLAW_RUN_PASS_ENV=PATH", "OPENCLAW_RUN_PASS_ENV"},
@@ -228,4 +233,85 @@ Test(container_fix, refuses_auth_turned_off)
 	cr_assert(strstr(err.msg, "gateway.auth.mode"), "%s", err.msg);
 	cr_assert(strstr(err.msg, inst.profile.config_path), "%s", err.msg);
 	unload(&inst);
+}
+
+Test(container_grants, parsed_from_both_variables_without_items)
+{
+	static const char *const env[] = {"OPENCLAW_PROFILE=rescue",
+					  "OPENCLAW_RUN_RESCUES=main, other main",
+					  "OPENCLAW_RUN_RESCUED_BY=main", NULL};
+	static const char *const bad[][2] = {
+	    {"OPENCLAW_RUN_RESCUES=main:workspace", "OPENCLAW_RUN_RESCUES"},
+	    {"OPENCLAW_RUN_RESCUED_BY=-x", "OPENCLAW_RUN_RESCUED_BY"},
+	    {"OPENCLAW_RUN_RESCUES=${OPENCLAW_RESCUES:-}", "OPENCLAW_RUN_RESCUES"},
+	};
+	struct container_config cfg;
+	ocr_error err = {0};
+
+	cr_assert_eq(parse(env, &cfg, &err), 0, "%s", err.msg);
+	cr_assert_eq(cfg.n_rescues, 2, "duplicates count once");
+	cr_assert_str_eq(cfg.rescues[0], "main");
+	cr_assert_str_eq(cfg.rescues[1], "other");
+	cr_assert_eq(cfg.n_rescued_by, 1);
+	cr_assert_str_eq(cfg.rescued_by[0], "main");
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		const char *one[] = {bad[i][0], NULL};
+
+		err = (ocr_error){0};
+		cr_assert_eq(parse(one, &cfg, &err), -1, "%s accepted", bad[i][0]);
+		cr_assert(strstr(err.msg, bad[i][1]), "%s: '%s'", bad[i][0], err.msg);
+	}
+}
+
+Test(container_grants, records_hold_exactly_what_the_environment_declares)
+{
+	static const char *const env[] = {"OPENCLAW_RUN_RESCUES=main",
+					  "OPENCLAW_RUN_RESCUED_BY=watcher", NULL};
+	static const char *const none[] = {NULL};
+	struct container_config cfg;
+	struct pins pins = {0};
+	ocr_error err = {0};
+	bool changed;
+
+	/* A host-made grant on another profile stays; one on "main" gives way. */
+	grant_list_set(pins.rescues, &pins.n_rescues, "main", "/s/main", GRANT_BASE, &err);
+	grant_list_set(pins.rescues, &pins.n_rescues, "local", "/s/local", GRANT_BASE, &err);
+	cr_assert_eq(parse(env, &cfg, &err), 0, "%s", err.msg);
+	cr_assert_eq(container_grants_apply(&cfg, "rescue", &pins, &changed, &err), 0, "%s",
+		     err.msg);
+	cr_assert(changed);
+	cr_assert_eq(pins.n_rescues, 2);
+	cr_assert_str_eq(pins.rescues[0].profile, "local");
+	cr_assert_str_eq(pins.rescues[0].dir, "");
+	cr_assert_str_eq(pins.rescues[1].profile, "main");
+	cr_assert_str_eq(pins.rescues[1].dir, CONTAINER_RESCUE_DIR "/rescue/main");
+	cr_assert_eq(pins.rescues[1].items, GRANT_BASE);
+	cr_assert_eq(pins.n_rescued_by, 1);
+	cr_assert_str_eq(pins.rescued_by[0].profile, "watcher");
+	cr_assert_str_eq(pins.rescued_by[0].dir, CONTAINER_RESCUE_DIR "/watcher/rescue");
+
+	cr_assert_eq(container_grants_apply(&cfg, "rescue", &pins, &changed, &err), 0);
+	cr_assert(!changed, "the same declaration writes nothing");
+
+	/* Gone from the environment, gone from the records. */
+	cr_assert_eq(parse(none, &cfg, &err), 0);
+	cr_assert_eq(container_grants_apply(&cfg, "rescue", &pins, &changed, &err), 0);
+	cr_assert(changed);
+	cr_assert_eq(pins.n_rescues, 1);
+	cr_assert_str_eq(pins.rescues[0].profile, "local");
+	cr_assert_eq(pins.n_rescued_by, 0);
+}
+
+Test(container_grants, a_profile_cannot_rescue_itself)
+{
+	static const char *const env[] = {"OPENCLAW_RUN_RESCUED_BY=main", NULL};
+	struct container_config cfg;
+	struct pins pins = {0};
+	ocr_error err = {0};
+	bool changed;
+
+	cr_assert_eq(parse(env, &cfg, &err), 0);
+	cr_assert_eq(container_grants_apply(&cfg, "main", &pins, &changed, &err), -1);
+	cr_assert(strstr(err.msg, "itself"), "%s", err.msg);
+	cr_assert_eq(pins.n_rescued_by, 0);
 }

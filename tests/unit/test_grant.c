@@ -105,3 +105,40 @@ Test(grant, unknown_items_grant_nothing)
 	cr_assert_eq(grant_from_json(o, &g, &err), -1);
 	cJSON_Delete(o);
 }
+
+Test(grant, container_grants_keep_their_dir_and_need_no_state_dir)
+{
+	struct pins in = {0}, out;
+	ocr_error err = {0};
+	cJSON *o;
+	struct grant g;
+
+	strcpy(in.state_dir, "/s/main");
+	strcpy(in.config_path, "/s/main/openclaw.json");
+	strcpy(in.workspace, "/s/main/workspace");
+	cr_assert_eq(port_block_init(&in.ports, 18789, PORT_FROM_CONFIG, &err), 0);
+	in.n_rescued_by = 1;
+	strcpy(in.rescued_by[0].profile, "rescue");
+	strcpy(in.rescued_by[0].dir, "/v/rescue/main");
+	in.rescued_by[0].items = GRANT_BASE;
+	cJSON *j = pins_to_json(&in);
+	cr_assert_eq(pins_from_json(j, &out, &err), 0, "%s", err.msg);
+	cr_assert_eq(out.n_rescued_by, 1);
+	cr_assert_str_eq(out.rescued_by[0].profile, "rescue");
+	cr_assert_str_eq(out.rescued_by[0].dir, "/v/rescue/main");
+	cr_assert_str_eq(out.rescued_by[0].state_dir, "");
+	cr_assert_eq(out.rescued_by[0].items, GRANT_BASE);
+	cJSON_Delete(j);
+
+	/* Without a dir the state dir is required; a relative dir grants nothing. */
+	o = cJSON_Parse("{\"profile\":\"main\",\"dir\":\"/v/rescue/main\"}");
+	cr_assert_eq(grant_from_json(o, &g, &err), 0, "%s", err.msg);
+	cr_assert_str_eq(g.dir, "/v/rescue/main");
+	cJSON_Delete(o);
+	o = cJSON_Parse("{\"profile\":\"main\"}");
+	cr_assert_eq(grant_from_json(o, &g, &err), -1);
+	cJSON_Delete(o);
+	o = cJSON_Parse("{\"profile\":\"main\",\"dir\":\"v/rescue\"}");
+	cr_assert_eq(grant_from_json(o, &g, &err), -1);
+	cJSON_Delete(o);
+}
