@@ -14,6 +14,7 @@
 #include "check_cache.h"
 #include "config.h"
 #include "host_dirs.h"
+#include "text.h"
 
 #define REGISTRY_REL ".config/openclaw-run/instances.json"
 
@@ -156,6 +157,9 @@ static int instance_finish(struct instance *inst, const struct env_view *env,
 			       &why) < 0 ||
 	    config_substitute_sandbox_env(inst->config, &inst->profile, &why) < 0 ||
 	    config_view(inst, env, recorded_workspace, port_flag, &why) < 0) {
+		/* It quotes the payload's words (keys, values, include paths),
+		 * and every command prints it to a person. */
+		text_defang_line(why.msg, strlen(why.msg));
 		if (!inst->pinned) {
 			*err = why;
 			return -1;

@@ -276,22 +276,31 @@ BOTH_MODES(config, config_error_carries_no_escapes)
 	    {"--profile", "a", "gateway", "--gateway-cmd", "FAKE", NULL},
 	    {"list", NULL},
 	};
+	const char *const configs[] = {
+	    "{\"$include\": \"./x\\u001b]0;PWN\\u0007\\u001b[2K\\nFORGED.json\"}",
+	    "{\"browser\": {\"profiles\": {\"x\\u001b]0;PWN\\u0007\\nFORGED\": "
+	    "{\"cdpPort\": 70000}}}}",
+	    "{\"browser\": {\"profiles\": {\"p\": {\"cdpUrl\": "
+	    "\"http://x\\u001b]0;PWN\\u0007\\nFORGED:99999\"}}}}",
+	};
 	struct run_result r;
 
-	payload_writes_config(
-	    f, "a", "{\"$include\": \"./x\\u001b]0;PWN\\u0007\\u001b[2K\\nFORGED.json\"}");
-	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
-		const char *args[6];
+	for (size_t c = 0; c < sizeof(configs) / sizeof(configs[0]); c++) {
+		payload_writes_config(f, "a", configs[c]);
+		for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
+			const char *args[6];
 
-		for (size_t j = 0; j < 6; j++)
-			args[j] =
-			    cmds[i][j] && strcmp(cmds[i][j], "FAKE") == 0 ? f->fake : cmds[i][j];
-		cr_assert_eq(afx_run(f, &r, 30, args), 0);
-		cr_expect(!strpbrk(r.out, "\033\007\r") && !strpbrk(r.err, "\033\007\r") &&
-			      !strstr(r.out, "\nFORGED") && !strstr(r.err, "\nFORGED"),
-			  "%s: the payload's words drove the terminal: %s%s", args[0], r.out,
-			  r.err);
-		run_result_free(&r);
+			for (size_t j = 0; j < 6; j++)
+				args[j] = cmds[i][j] && strcmp(cmds[i][j], "FAKE") == 0
+					      ? f->fake
+					      : cmds[i][j];
+			cr_assert_eq(afx_run(f, &r, 30, args), 0);
+			cr_expect(!strpbrk(r.out, "\033\007\r") && !strpbrk(r.err, "\033\007\r") &&
+				      !strstr(r.out, "\nFORGED") && !strstr(r.err, "\nFORGED"),
+				  "config %zu: %s: the payload's words drove the terminal: %s%s", c,
+				  args[0], r.out, r.err);
+			run_result_free(&r);
+		}
 	}
 }
 
