@@ -126,6 +126,28 @@ static bool gateway_sees(pid_t pid, const char *path)
 	return path_exists(p);
 }
 
+/* The compile cache of G's gateway holds only the directory upstream's
+ * launcher names itself ("openclaw/<version>/<marker>"): any other entry
+ * is node's own cache at NODE_COMPILE_CACHE, written only when the
+ * launcher disagreed with it and started node a second time. */
+static void compile_cache_is_upstreams(struct gw *g)
+{
+	char dir[PATH_MAX + 64], seen[512] = "";
+	struct dirent *e;
+	size_t n = 0;
+	DIR *d;
+
+	snprintf(dir, sizeof(dir), "%s/cache/node-compile-cache", g->state_dir);
+	d = opendir(dir);
+	cr_assert_not_null(d, "%s: %s", dir, strerror(errno));
+	while ((e = readdir(d)))
+		if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0)
+			n += (size_t)snprintf(seen + n, n < sizeof(seen) ? sizeof(seen) - n : 0,
+					      "%s ", e->d_name);
+	closedir(d);
+	cr_assert_str_eq(seen, "openclaw ", "%s: node ran twice (a respawn): %s", dir, seen);
+}
+
 Test(real_gateway, main_and_rescue_at_once, .timeout = 900)
 {
 	char prefix[PATH_MAX];
@@ -155,6 +177,8 @@ Test(real_gateway, main_and_rescue_at_once, .timeout = 900)
 
 	cr_assert_eq(gw_wait_status(&m, 0, 30), 0);
 	cr_assert_eq(gw_wait_status(&r, 0, 30), 0);
+	compile_cache_is_upstreams(&m);
+	compile_cache_is_upstreams(&r);
 	cJSON *sm = gw_status_json(&m, NULL), *sr = gw_status_json(&r, NULL);
 	pid_t cm = (pid_t)gw_json_num(sm, "child_pid"), cr = (pid_t)gw_json_num(sr, "child_pid");
 	pid_t im = (pid_t)gw_json_num(sm, "init_pid"), ir = (pid_t)gw_json_num(sr, "init_pid");
