@@ -270,10 +270,13 @@ BOTH_MODES(config, drift_message_carries_no_escapes_or_commands)
  * them defanged. */
 BOTH_MODES(config, config_error_carries_no_escapes)
 {
-	const char *const cmds[][6] = {
+	/* The gateway, when a config is one it starts with, exits 78 at once
+	 * (no doctor pass): what it printed is checked, and nothing waits. */
+	const char *const cmds[][9] = {
 	    {"--profile", "a", "exec", "--", "/bin/true", NULL},
 	    {"check", NULL},
-	    {"--profile", "a", "gateway", "--gateway-cmd", "FAKE", NULL},
+	    {"--profile", "a", "gateway", "--no-doctor", "--env", "FAKE_MODE=exit78",
+	     "--gateway-cmd", "FAKE", NULL},
 	    {"list", NULL},
 	};
 	const char *const configs[] = {
@@ -288,9 +291,9 @@ BOTH_MODES(config, config_error_carries_no_escapes)
 	for (size_t c = 0; c < sizeof(configs) / sizeof(configs[0]); c++) {
 		payload_writes_config(f, "a", configs[c]);
 		for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
-			const char *args[6];
+			const char *args[9];
 
-			for (size_t j = 0; j < 6; j++)
+			for (size_t j = 0; j < 9; j++)
 				args[j] = cmds[i][j] && strcmp(cmds[i][j], "FAKE") == 0
 					      ? f->fake
 					      : cmds[i][j];
