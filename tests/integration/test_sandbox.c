@@ -82,6 +82,21 @@ static void check_filesystem_view(struct fx *f)
 	PROBE_RUN(f, &r, "write", tmpfile);
 	run_result_free(&r);
 	cr_assert(!path_exists(tmpfile), "a write outside the profile reached the host");
+
+	/* The host's zone link is a link inside too: ICU names the zone from
+	 * its target, and scans all of zoneinfo when given a plain file. */
+	char zone[PATH_MAX];
+	ssize_t n = readlink("/etc/localtime", zone, sizeof(zone) - 1);
+	if (n > 0 && (zone[n] = '\0', strstr(zone, "/usr/share/zoneinfo/"))) {
+		cr_assert_eq(run_probe_opts(f, &r, "a", NULL,
+					    (const char *const[]){"/usr/bin/readlink",
+								  "/etc/localtime", NULL}),
+			     0);
+		cr_assert_eq(r.exit_code, 0, "%s", r.err);
+		cr_assert(strncmp(r.out, zone, (size_t)n) == 0 && r.out[n] == '\n',
+			  "inside: %s, host: %s", r.out, zone);
+		run_result_free(&r);
+	}
 }
 
 static void check_processes_and_names(struct fx *f)
