@@ -171,7 +171,9 @@ int sb_mounts_prepare(struct sandbox *sb, struct sandbox_error *err)
 									: SANDBOX_MOUNT_BIND_RW,
 						.src = (char *)p,
 						.dst = (char *)p,
-						.flags = SANDBOX_MOUNT_OPTIONAL};
+						.flags = SANDBOX_MOUNT_OPTIONAL,
+						.tree_fd = -1,
+						.path_fd = -1};
 		if (strcmp(p, "/etc/localtime") == 0 && localtime_as_link(v->localtime_link)) {
 			v->binds[k].missing = true; /* the symlink stands in for it */
 			continue;
