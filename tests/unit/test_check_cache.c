@@ -14,24 +14,9 @@
 #include "check_cache.h"
 #include "pins.h"
 #include "registry.h"
+#include "unit_dir.h"
 
-static char home[64];
-
-static void make_home(void)
-{
-	snprintf(home, sizeof(home), "/tmp/ocr-verdict-XXXXXX");
-	cr_assert_not_null(mkdtemp(home));
-}
-
-static void remove_home(void)
-{
-	char cmd[128];
-
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", home);
-	cr_assert_eq(system(cmd), 0);
-}
-
-TestSuite(check_cache, .init = make_home, .fini = remove_home);
+UNIT_DIR_SUITE(check_cache, home, "verdict");
 
 static char *in_home(const char *rel, char *buf)
 {

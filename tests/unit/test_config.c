@@ -11,22 +11,9 @@
 
 #include "atomic_file.h"
 #include "config.h"
+#include "unit_dir.h"
 
-static char dir[64];
-
-static void make_dir(void)
-{
-	snprintf(dir, sizeof(dir), "/tmp/ocr-config-XXXXXX");
-	cr_assert_not_null(mkdtemp(dir));
-}
-
-static void remove_dir(void)
-{
-	char cmd[128];
-
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	cr_assert_eq(system(cmd), 0);
-}
+UNIT_DIR_SUITE(config, dir, "config");
 
 static void put(const char *path, const char *text)
 {
@@ -44,8 +31,6 @@ static char *slurp(const char *path)
 	cr_assert_eq(read_whole_file(path, &data, NULL, NULL), 0, "%s", path);
 	return data;
 }
-
-TestSuite(config, .init = make_dir, .fini = remove_dir);
 
 Test(config, missing_file_is_not_an_error)
 {

@@ -8,24 +8,9 @@
 
 #include "atomic_file.h"
 #include "registry.h"
+#include "unit_dir.h"
 
-static char home[64];
-
-static void make_home(void)
-{
-	snprintf(home, sizeof(home), "/tmp/ocr-registry-XXXXXX");
-	cr_assert_not_null(mkdtemp(home));
-}
-
-static void remove_home(void)
-{
-	char cmd[128];
-
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", home);
-	cr_assert_eq(system(cmd), 0);
-}
-
-TestSuite(registry, .init = make_home, .fini = remove_home);
+UNIT_DIR_SUITE(registry, home, "registry");
 
 /* Writes TEXT to HOME/REL, creating its directory. */
 static void put(const char *rel, const char *text)

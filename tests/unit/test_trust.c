@@ -14,26 +14,11 @@
 #include "host_dirs.h"
 #include "pins.h"
 #include "registry.h"
+#include "unit_dir.h"
 #include "text.h"
 #include "trust.h"
 
-static char home[64];
-
-static void make_home(void)
-{
-	snprintf(home, sizeof(home), "/tmp/ocr-trust-XXXXXX");
-	cr_assert_not_null(mkdtemp(home));
-}
-
-static void remove_home(void)
-{
-	char cmd[128];
-
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", home);
-	cr_assert_eq(system(cmd), 0);
-}
-
-TestSuite(trust, .init = make_home, .fini = remove_home);
+UNIT_DIR_SUITE(trust, home, "trust");
 
 static const char *in_home(const char *rel)
 {
