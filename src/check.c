@@ -9,6 +9,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "check_cache.h"
 #include "config.h"
 
 __attribute__((format(printf, 7, 8))) static int add(struct violation_list *list,
@@ -226,25 +227,6 @@ fail:
 	return -1;
 }
 
-/* "NAME LEN VALUE\n" appended to *BUF (of *LEN bytes, *CAP allocated). */
-static bool fact(char **buf, size_t *len, size_t *cap, const char *name, const char *value)
-{
-	size_t need = strlen(name) + strlen(value) + 32;
-
-	if (*len + need > *cap) {
-		size_t bigger_cap = (*cap + need) * 2;
-		char *bigger = realloc(*buf, bigger_cap);
-
-		if (!bigger)
-			return false;
-		*buf = bigger;
-		*cap = bigger_cap;
-	}
-	*len +=
-	    (size_t)snprintf(*buf + *len, *cap - *len, "%s %zu %s\n", name, strlen(value), value);
-	return true;
-}
-
 char *check_instance_facts(const struct instance *inst)
 {
 	const struct profile *p = &inst->profile;
@@ -256,18 +238,18 @@ char *check_instance_facts(const struct instance *inst)
 
 	snprintf(num, sizeof(num), "%u %d %zu", inst->ports.base, (int)inst->ports.origin,
 		 inst->ports.n_explicit);
-	ok = fact(&buf, &len, &cap, "name", p->name) &&
-	     fact(&buf, &len, &cap, "state_dir", p->state_dir) &&
-	     fact(&buf, &len, &cap, "config_path", p->config_path) &&
-	     fact(&buf, &len, &cap, "workspace", p->workspace) &&
-	     fact(&buf, &len, &cap, "ports", num);
+	ok = key_line(&buf, &len, &cap, "name", p->name) &&
+	     key_line(&buf, &len, &cap, "state_dir", p->state_dir) &&
+	     key_line(&buf, &len, &cap, "config_path", p->config_path) &&
+	     key_line(&buf, &len, &cap, "workspace", p->workspace) &&
+	     key_line(&buf, &len, &cap, "ports", num);
 	for (size_t i = 0; ok && i < inst->ports.n_explicit && i < PORT_EXPLICIT_MAX; i++) {
 		snprintf(num, sizeof(num), "%u", inst->ports.explicit_ports[i].port);
-		ok = fact(&buf, &len, &cap, "port", num);
+		ok = key_line(&buf, &len, &cap, "port", num);
 	}
 	for (size_t i = 0; ok && i < n_urls; i++)
-		ok = fact(&buf, &len, &cap, "cdp_key", keys[i]) &&
-		     fact(&buf, &len, &cap, "cdp_url", urls[i]);
+		ok = key_line(&buf, &len, &cap, "cdp_key", keys[i]) &&
+		     key_line(&buf, &len, &cap, "cdp_url", urls[i]);
 	if (!ok)
 		free(buf);
 	return ok ? buf : NULL;

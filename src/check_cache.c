@@ -13,6 +13,25 @@
 #include "atomic_file.h"
 #include "host_dirs.h"
 
+bool key_line(char **buf, size_t *len, size_t *cap, const char *name, const char *value)
+{
+	size_t need = strlen(name) + (value ? strlen(value) : 0) + 32;
+
+	if (*len + need > *cap) {
+		size_t bigger_cap = (*cap + need) * 2;
+		char *bigger = realloc(*buf, bigger_cap);
+
+		if (!bigger)
+			return false;
+		*buf = bigger;
+		*cap = bigger_cap;
+	}
+	*len += (size_t)(value ? snprintf(*buf + *len, *cap - *len, "%s %zu %s\n", name,
+					  strlen(value), value)
+			       : snprintf(*buf + *len, *cap - *len, "%s -\n", name));
+	return true;
+}
+
 void dep_fill(struct dep *d, const struct stat *st, int err)
 {
 	d->err = err;

@@ -63,6 +63,11 @@ struct dep_log {
 	bool uncacheable; /* something the log cannot vouch for was read */
 };
 
+/* A line of a verdict's key appended to *BUF (of *LEN bytes, *CAP
+ * allocated): "NAME LEN VALUE\n", or "NAME -\n" for no value, so that no
+ * two different inputs read the same. False when out of memory. */
+bool key_line(char **buf, size_t *len, size_t *cap, const char *name, const char *value);
+
 /* stat() or lstat() PATH into *ST (may be NULL) and, when LOG is not NULL,
  * record the result. Returns what the call returned (errno kept). */
 int dep_stat(struct dep_log *log, const char *path, bool follow, struct stat *st);

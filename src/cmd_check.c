@@ -355,31 +355,28 @@ static char *verdict_key(const struct cli_context *ctx, const struct instance *s
 	    {"sandbox_profile", ctx->sandbox_profile},
 	    {"rescue_dir", ctx->rescue_dir},
 	};
-	char *facts, *key = NULL;
-	size_t cap = 256, len;
+	char exe_id[160], euid[16], *facts, *key = NULL;
+	size_t len = 0, cap = 0;
 	struct stat exe;
+	bool ok;
 
 	/* The binary that judges: another build may judge otherwise. */
 	if (stat("/proc/self/exe", &exe) < 0 || !(facts = check_instance_facts(self)))
 		return NULL;
-	for (size_t i = 0; i < sizeof(in) / sizeof(in[0]); i++)
-		cap += strlen(in[i][0]) + (in[i][1] ? strlen(in[i][1]) : 0) + 32;
-	cap += strlen(facts);
-	key = malloc(cap);
-	if (key) {
-		len = (size_t)snprintf(
-		    key, cap, "exe %llu %llu %lld %lld.%09ld %lld.%09ld\neuid %u\n",
-		    (unsigned long long)exe.st_dev, (unsigned long long)exe.st_ino,
-		    (long long)exe.st_size, (long long)exe.st_mtim.tv_sec, exe.st_mtim.tv_nsec,
-		    (long long)exe.st_ctim.tv_sec, exe.st_ctim.tv_nsec, (unsigned)geteuid());
-		for (size_t i = 0; i < sizeof(in) / sizeof(in[0]); i++)
-			len +=
-			    (size_t)(in[i][1] ? snprintf(key + len, cap - len, "%s %zu %s\n",
-							 in[i][0], strlen(in[i][1]), in[i][1])
-					      : snprintf(key + len, cap - len, "%s -\n", in[i][0]));
-		snprintf(key + len, cap - len, "self\n%s", facts);
-	}
+	snprintf(exe_id, sizeof(exe_id), "%llu %llu %lld %lld.%09ld %lld.%09ld",
+		 (unsigned long long)exe.st_dev, (unsigned long long)exe.st_ino,
+		 (long long)exe.st_size, (long long)exe.st_mtim.tv_sec, exe.st_mtim.tv_nsec,
+		 (long long)exe.st_ctim.tv_sec, exe.st_ctim.tv_nsec);
+	snprintf(euid, sizeof(euid), "%u", (unsigned)geteuid());
+	ok = key_line(&key, &len, &cap, "exe", exe_id) && key_line(&key, &len, &cap, "euid", euid);
+	for (size_t i = 0; ok && i < sizeof(in) / sizeof(in[0]); i++)
+		ok = key_line(&key, &len, &cap, in[i][0], in[i][1]);
+	ok = ok && key_line(&key, &len, &cap, "self", facts);
 	free(facts);
+	if (!ok) {
+		free(key);
+		return NULL;
+	}
 	return key;
 }
 
