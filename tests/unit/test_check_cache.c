@@ -26,17 +26,7 @@ static char *in_home(const char *rel, char *buf)
 
 static void put(const char *rel, const char *text)
 {
-	char path[PATH_MAX], dir[PATH_MAX];
-	FILE *f;
-
-	in_home(rel, path);
-	snprintf(dir, sizeof(dir), "%s", path);
-	*strrchr(dir, '/') = '\0';
-	cr_assert_eq(registry_mkdirs(dir, 0700, NULL), 0);
-	f = fopen(path, "w");
-	cr_assert_not_null(f);
-	fputs(text, f);
-	fclose(f);
+	unit_dir_put(home, rel, text);
 }
 
 static struct timespec later(void)

@@ -15,17 +15,7 @@ UNIT_DIR_SUITE(registry, home, "registry");
 /* Writes TEXT to HOME/REL, creating its directory. */
 static void put(const char *rel, const char *text)
 {
-	char path[PATH_MAX], dir[PATH_MAX];
-	FILE *f;
-
-	snprintf(path, sizeof(path), "%s/%s", home, rel);
-	snprintf(dir, sizeof(dir), "%s", path);
-	*strrchr(dir, '/') = '\0';
-	cr_assert_eq(registry_mkdirs(dir, 0700, NULL), 0);
-	f = fopen(path, "w");
-	cr_assert_not_null(f);
-	fputs(text, f);
-	fclose(f);
+	unit_dir_put(home, rel, text);
 }
 
 static void mkdir_in_home(const char *rel)
